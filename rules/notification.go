@@ -1,0 +1,62 @@
+package rules
+
+import "time"
+
+// Mode says whether a rule's notifications are sent.
+type Mode string
+
+// Rule modes.
+const (
+	// ModeLive sends notifications.
+	ModeLive Mode = "live"
+	// ModeShadow evaluates, logs and counts, but never sends.
+	ModeShadow Mode = "shadow"
+)
+
+// Action is what a notification asks the delivery side to do. The set is
+// closed and small on purpose; adapters switch on it.
+type Action string
+
+// Actions.
+const (
+	// ActionNotify sends a proactive message to identities on a channel.
+	ActionNotify Action = "notify"
+)
+
+// Notification is one rendered message for a set of identities, produced by
+// one rule for one event.
+type Notification struct {
+	EventID string
+	Rule    string
+	Mode    Mode
+	Action  Action
+	// Channel is "msteams" or "slack".
+	Channel string
+	// MessageType is "text" or "script".
+	MessageType string
+	// Message is the rendered text or JavaScript.
+	Message string
+	// Identities are the selected users, deduplicated, in first-seen order.
+	Identities []string
+	// DedupKey is the rendered dedup key; empty when the rule has no dedup.
+	DedupKey string
+	// DedupFor is how long the idempotency keys are kept.
+	DedupFor time.Duration
+}
+
+// Failure is a rule that matched an event but could not produce its
+// notification (for example a template referring to a missing key). It is
+// counted and dead-lettered, never silently dropped.
+type Failure struct {
+	EventID string
+	Rule    string
+	Err     error
+}
+
+// Result is what one event produced.
+type Result struct {
+	Notifications []Notification
+	Failures      []Failure
+	// Matched lists the names of rules whose trigger and condition matched.
+	Matched []string
+}
