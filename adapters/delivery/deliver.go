@@ -1,0 +1,149 @@
+package delivery
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/korelay/korelay/kore"
+	"github.com/korelay/korelay/rules"
+)
+
+// ErrUnsupportedAction dead-letters a notification whose Action this engine
+// does not perform.
+var ErrUnsupportedAction = errors.New("delivery: unsupported action")
+
+// DeliverOptions qualifies one Deliver call.
+type DeliverOptions struct {
+	// Redelivered says the event may have been processed before. When false
+	// and every notification uses the default (event id) dedup key, nothing
+	// can have been sent for it yet and the ledger lookup is skipped.
+	Redelivered bool
+}
+
+// Deliver sends ns and blocks until every identity of every notification is
+// sent, found already sent, shadowed or dead-lettered, and returns one
+// Outcome per distinct result. It returns an error only if ctx ends first,
+// the ledger lookup fails or the engine stops; the caller should then
+// redeliver the event later. Identities already sent are recorded in the
+// ledger, and work already queued still goes out, so nothing is lost. The
+// Outcomes settled so far are returned with the error.
+func (e *Engine) Deliver(ctx context.Context, ns []rules.Notification, opt DeliverOptions) ([]Outcome, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	slots := e.slots(ns)
+	owned, err := e.claim(slots)
+	if err != nil {
+		return nil, err
+	}
+	if len(owned) > 0 && needsLedger(ns, opt) {
+		if owned, err = e.checkLedger(ctx, owned); err != nil {
+			return nil, err
+		}
+	}
+	e.enqueue(owned)
+	err = wait(ctx, slots)
+	outs, abort := e.outcomes(ns, slots)
+	return outs, cmp.Or(err, abort)
+}
+
+// needsLedger reports whether any identity could have been sent before.
+func needsLedger(ns []rules.Notification, opt DeliverOptions) bool {
+	if opt.Redelivered {
+		return true
+	}
+	for i := range ns {
+		if ns[i].Mode != rules.ModeShadow && ns[i].DedupKey != "" {
+			return true
+		}
+	}
+	return false
+}
+
+// slots lays out one slot per identity, settling at once those that are
+// shadowed or invalid, and computing idempotency keys for the others.
+func (e *Engine) slots(ns []rules.Notification) []slot {
+	total := 0
+	for i := range ns {
+		total += len(ns[i].Identities)
+	}
+	slots := make([]slot, 0, total)
+	flights := make([]flight, total) // one allocation for the whole delivery
+	var buf [256]byte
+	for i := range ns {
+		n := &ns[i]
+		pre, bad := precheck(n)
+		dedup, ttl := e.dedup(n)
+		for _, id := range n.Identities {
+			s := slot{n: i, identity: id}
+			switch {
+			case bad:
+				s.res = pre
+			case id == "":
+				s.res = permanent(fmt.Errorf("%w: empty identity", kore.ErrInvalidRequest))
+			default:
+				s.f = &flights[len(slots)]
+				initFlight(s.f, n, id, hashKey(buf[:0], n.Rule, dedup, id), ttl)
+			}
+			slots = append(slots, s)
+		}
+	}
+	return slots
+}
+
+// precheck settles a whole notification that must not be sent.
+func precheck(n *rules.Notification) (result, bool) {
+	switch {
+	case n.Mode == rules.ModeShadow:
+		return result{status: StatusShadow}, true
+	case n.Action != rules.ActionNotify && n.Action != "":
+		return permanent(fmt.Errorf("%w %q", ErrUnsupportedAction, n.Action)), true
+	}
+	return result{}, false
+}
+
+// permanent is a dead letter decided before any call.
+func permanent(err error) result {
+	return result{status: StatusDeadLetter, reason: ReasonPermanent, err: err}
+}
+
+// dedup returns a notification's dedup key and its lifetime.
+func (e *Engine) dedup(n *rules.Notification) (string, time.Duration) {
+	ttl := n.DedupFor
+	if n.DedupKey == "" || ttl <= 0 {
+		ttl = e.opts.DefaultDedupFor
+	}
+	if n.DedupKey == "" {
+		return eventDedupKey(n.EventID), ttl
+	}
+	return n.DedupKey, ttl
+}
+
+func initFlight(f *flight, n *rules.Notification, identity, key string, ttl time.Duration) {
+	*f = flight{
+		key:      key,
+		identity: identity,
+		rule:     n.Rule,
+		eventID:  n.EventID,
+		ttl:      ttl,
+		group:    groupKey{channel: n.Channel, msgType: n.MessageType, message: n.Message},
+		done:     make(chan struct{}),
+	}
+}
+
+// wait blocks until every slot is settled or ctx ends.
+func wait(ctx context.Context, slots []slot) error {
+	for i := range slots {
+		if f := slots[i].f; f != nil {
+			select {
+			case <-f.done:
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		}
+	}
+	return nil
+}

@@ -1,0 +1,27 @@
+// Package delivery is the engine between rules and Kore: it turns rendered
+// rules.Notifications into Kore notify calls.
+//
+// For every identity of a live notification it derives an idempotency key
+// (rule, dedup key, identity) and skips identities the Ledger has already
+// seen; identities racing under the same key are sent once. Pending work
+// with the same channel and message is coalesced into calls of at most
+// kore.MaxIdentities identities, spent from a smooth rolling-window budget
+// (per minute and per hour, every Kore call counted). Retryable failures are
+// retried with exponential backoff and full jitter, honouring Retry-After;
+// permanent ones are dead-lettered at once.
+//
+// Decisions where the design is silent:
+//   - A delivery that joins a key already in flight gets that flight's
+//     result, except that "sent" is reported to the later one as
+//     StatusDuplicate (with the earlier JobID): it caused no send.
+//   - Work queued by a Deliver whose context ends is still sent and
+//     recorded, so the redelivered event finds it in the ledger.
+//   - A Retry-After from Kore holds every call, not only the one refused.
+//   - Both rolling windows keep a one-second margin against network jitter.
+//   - If the keys of an accepted call cannot be recorded, its identities are
+//     still StatusSent (with Outcome.Err set) and Deliver returns no error:
+//     acking avoids a certain duplicate.
+//
+// An Engine has one dispatcher (Run) and any number of concurrent callers of
+// Deliver. The package does not log unless given a Logger.
+package delivery

@@ -1,0 +1,168 @@
+package delivery
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/korelay/korelay/kore"
+	"github.com/korelay/korelay/metrics"
+)
+
+// Notifier sends one proactive notification call. *kore.Client satisfies it.
+type Notifier interface {
+	Notify(ctx context.Context, req kore.NotifyRequest) (*kore.Job, error)
+}
+
+// StatusChecker reads the status of a notify job; used when tracking jobs.
+type StatusChecker interface {
+	NotifyStatus(ctx context.Context, jobID string) (*kore.Job, error)
+}
+
+// ErrClosed is returned by Deliver once the engine's Run has returned, and
+// for work still queued when it did.
+var ErrClosed = errors.New("delivery: engine closed")
+
+// errRunning is returned by a second call to Run.
+var errRunning = errors.New("delivery: Run called twice")
+
+// Engine coalesces, budgets, sends and retries notifications. Create it with
+// New, start Run once, then call Deliver from any goroutine.
+type Engine struct {
+	notifier Notifier
+	ledger   Ledger
+	status   StatusChecker // nil unless jobs are tracked
+	opts     Options
+	log      *slog.Logger
+	metrics  *metrics.Metrics
+
+	wake  chan struct{}
+	calls sync.WaitGroup
+
+	mu       sync.Mutex
+	started  bool
+	closed   bool
+	callCtx  context.Context // Run's context without its cancellation
+	flights  map[string]*flight
+	groups   map[groupKey]*group
+	polls    []*poll
+	budget   *budget
+	inFlight int
+	seq      uint64
+}
+
+// New returns an engine sending through n and remembering what was sent in l.
+func New(n Notifier, l Ledger, opts Options) (*Engine, error) {
+	if n == nil || l == nil {
+		return nil, errors.New("delivery: New needs a Notifier and a Ledger")
+	}
+	opts = opts.withDefaults()
+	if err := opts.validate(); err != nil {
+		return nil, err
+	}
+	e := &Engine{
+		notifier: n,
+		ledger:   l,
+		opts:     opts,
+		log:      opts.Logger,
+		metrics:  opts.Metrics,
+		wake:     make(chan struct{}, 1),
+		flights:  make(map[string]*flight),
+		groups:   make(map[groupKey]*group),
+		budget:   newBudget(opts.PerMinute, opts.PerHour, opts.Burst, time.Now()),
+	}
+	if e.log == nil {
+		e.log = slog.New(slog.DiscardHandler)
+	}
+	if opts.TrackJobs {
+		st, err := statusChecker(n, opts.Status)
+		if err != nil {
+			return nil, err
+		}
+		e.status = st
+	}
+	return e, nil
+}
+
+// statusChecker picks the configured checker, or the notifier if it is one.
+func statusChecker(n Notifier, st StatusChecker) (StatusChecker, error) {
+	if st != nil {
+		return st, nil
+	}
+	if st, ok := n.(StatusChecker); ok {
+		return st, nil
+	}
+	return nil, fmt.Errorf("delivery: TrackJobs needs a StatusChecker (%T is none)", n)
+}
+
+// Run is the dispatcher: it starts calls as budget and concurrency allow
+// until ctx is done. Work still queued then is abandoned (its Deliver calls
+// return ErrClosed); calls already in flight are not cancelled, and Run
+// returns once they have finished and been recorded, so a graceful stop
+// loses nothing that Kore accepted. Run may be called only once.
+func (e *Engine) Run(ctx context.Context) error {
+	if err := e.start(ctx); err != nil {
+		return err
+	}
+	timer := time.NewTimer(time.Hour)
+	timer.Stop()
+	defer timer.Stop()
+	for {
+		if d := e.dispatch(); d >= 0 {
+			timer.Reset(d)
+		}
+		select {
+		case <-ctx.Done():
+			e.shutdown()
+			return nil
+		case <-e.wake:
+		case <-timer.C:
+		}
+		timer.Stop()
+	}
+}
+
+func (e *Engine) start(ctx context.Context) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.started {
+		return errRunning
+	}
+	e.started = true
+	e.callCtx = context.WithoutCancel(ctx)
+	return nil
+}
+
+// shutdown abandons queued work and waits for calls in flight.
+func (e *Engine) shutdown() {
+	e.mu.Lock()
+	e.closed = true
+	for k, g := range e.groups {
+		g.each(func(f *flight) { e.settle(f, result{abort: ErrClosed}) })
+		delete(e.groups, k)
+	}
+	e.polls = nil
+	e.mu.Unlock()
+	e.calls.Wait()
+}
+
+// signal wakes the dispatcher without blocking.
+func (e *Engine) signal() {
+	select {
+	case e.wake <- struct{}{}:
+	default:
+	}
+}
+
+// settle gives f its final result and releases its idempotency key. The
+// caller holds e.mu.
+func (e *Engine) settle(f *flight, r result) {
+	f.res = r
+	close(f.done)
+	if e.flights[f.key] == f {
+		delete(e.flights, f.key)
+	}
+}
