@@ -17,9 +17,10 @@ var ErrInvalidRequest = errors.New("invalid request")
 // that is not what the API documents.
 var ErrMalformedResponse = errors.New("malformed response")
 
-// APIError is a non-2xx answer from Kore.
+// APIError is an error answer from Kore: a non-2xx status, or a 2xx whose
+// body is nothing but Kore's errors list. Use errors.As to get it.
 type APIError struct {
-	// Endpoint names the operation, e.g. "notify" or "notify_status".
+	// Endpoint names the operation: one of the Endpoint constants.
 	Endpoint string
 	// StatusCode is the HTTP status.
 	StatusCode int
@@ -27,12 +28,16 @@ type APIError struct {
 	Code string
 	// Message is Kore's error text (errors[].msg or errors[].message).
 	Message string
-	// RetryAfter is the parsed Retry-After header; zero when absent.
+	// RetryAfter is the parsed Retry-After header (seconds or an HTTP date,
+	// capped at MaxRetryAfter); zero when absent, unparsable or in the past.
 	RetryAfter time.Duration
-	// Body is the raw response body, truncated, for dead letters.
+	// Body is the raw response body, truncated to MaxErrorBody bytes, for dead
+	// letters. Error does not include it.
 	Body string
 }
 
+// Error describes the answer in one line: endpoint, status, Kore's code and
+// message.
 func (e *APIError) Error() string {
 	msg := e.Message
 	if msg == "" {
@@ -55,4 +60,12 @@ func (e *APIError) Retryable() bool {
 // document the status code it uses for that.
 func isRateLimitText(msg string) bool {
 	return strings.Contains(strings.ToLower(msg), "rate limit")
+}
+
+// malformed is the error for a 2xx answer that is not what the API documents.
+func malformed(endpoint string, status int, expect string, cause error) error {
+	if cause != nil {
+		return fmt.Errorf("kore %s: %w: HTTP %d: expected %s: %v", endpoint, ErrMalformedResponse, status, expect, cause)
+	}
+	return fmt.Errorf("kore %s: %w: HTTP %d: expected %s", endpoint, ErrMalformedResponse, status, expect)
 }

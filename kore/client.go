@@ -1,0 +1,188 @@
+package kore
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+)
+
+// maxResponseBody bounds how much of an answer the client reads.
+const maxResponseBody = 1 << 20
+
+// Endpoint names, as carried by APIError.Endpoint and in error messages. They
+// are stable and fit metric labels.
+const (
+	EndpointNotify            = "notify"
+	EndpointNotifyStatus      = "notify_status"
+	EndpointSubscribeDevice   = "devices_subscribe"
+	EndpointSubscribedDevices = "devices_list"
+	EndpointUnsubscribe       = "devices_unsubscribe"
+)
+
+// Client calls the Kore.ai APIs of one bot. It is safe for concurrent use.
+type Client struct {
+	baseURL     string
+	botID       string
+	devicePath  string
+	hc          *http.Client
+	timeout     time.Duration
+	userAgent   string
+	botLanguage string
+	tokens      *tokenSource
+	now         func() time.Time
+}
+
+// New returns a Client configured by opts. WithBaseURL, WithBotID and one of
+// WithCredentials or WithToken are required. Every invalid or missing option
+// is reported in the one error, each by its option name.
+func New(opts ...Option) (*Client, error) {
+	o := options{timeout: DefaultTimeout, devicePrefix: DefaultDevicePathPrefix, userAgent: DefaultUserAgent}
+	var problems []string
+	for i, opt := range opts {
+		if opt == nil {
+			problems = append(problems, fmt.Sprintf("option %d is nil", i))
+			continue
+		}
+		if err := opt(&o); err != nil {
+			problems = append(problems, err.Error())
+		}
+	}
+	problems = append(problems, o.check()...)
+	if len(problems) > 0 {
+		return nil, fmt.Errorf("kore: invalid options: %s", strings.Join(problems, "; "))
+	}
+	hc := &http.Client{}
+	if o.httpClient != nil {
+		copied := *o.httpClient
+		hc = &copied
+	}
+	hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	c := &Client{
+		baseURL:     o.baseURL,
+		botID:       o.botID,
+		devicePath:  strings.ReplaceAll(o.devicePrefix, "{id}", url.PathEscape(o.botID)),
+		hc:          hc,
+		timeout:     o.timeout,
+		userAgent:   o.userAgent,
+		botLanguage: o.botLanguage,
+		now:         time.Now,
+	}
+	c.tokens = &tokenSource{
+		fixed:      o.token,
+		clientID:   o.clientID,
+		secret:     []byte(o.clientSecret),
+		enforceJTI: o.enforceJTI,
+		now:        func() time.Time { return c.now() },
+	}
+	return c, nil
+}
+
+// BotID returns the bot (stream) id the client calls.
+func (c *Client) BotID() string { return c.botID }
+
+// request is one call to Kore.
+type request struct {
+	endpoint string
+	method   string
+	path     string // escaped, below the base URL
+	query    url.Values
+	body     any // JSON-encoded when non-nil
+}
+
+// do sends r and decodes a 2xx answer into out. valid judges the decoded
+// answer; expect says what a valid answer is, for the error when it is not.
+func (c *Client) do(ctx context.Context, r request, out any, expect string, valid func() bool) error {
+	status, body, err := c.send(ctx, r)
+	if err != nil {
+		return err
+	}
+	if apiErr := errorOnlyAnswer(r.endpoint, status, body); apiErr != nil {
+		return apiErr
+	}
+	if err := json.Unmarshal(body, out); err != nil {
+		return malformed(r.endpoint, status, expect, err)
+	}
+	if !valid() {
+		return malformed(r.endpoint, status, expect, nil)
+	}
+	return nil
+}
+
+// send performs r and returns the status and body of a 2xx answer; any other
+// outcome is an error.
+func (c *Client) send(ctx context.Context, r request) (int, []byte, error) {
+	if c.timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeoutCause(ctx, c.timeout, errRequestTimeout)
+		defer cancel()
+	}
+	req, err := c.newHTTPRequest(ctx, r)
+	if err != nil {
+		return 0, nil, err
+	}
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		return 0, nil, c.transportError(ctx, r.endpoint, "send request", err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBody+1))
+	if err != nil {
+		return 0, nil, c.transportError(ctx, r.endpoint, "read response", err)
+	}
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		return 0, nil, newAPIError(r.endpoint, resp.StatusCode, resp.Header, body, c.now())
+	}
+	if len(body) > maxResponseBody {
+		return 0, nil, malformed(r.endpoint, resp.StatusCode, "a body of at most 1 MiB", nil)
+	}
+	return resp.StatusCode, body, nil
+}
+
+// newHTTPRequest builds the HTTP request for r, with its headers.
+func (c *Client) newHTTPRequest(ctx context.Context, r request) (*http.Request, error) {
+	var body io.Reader
+	if r.body != nil {
+		b, err := json.Marshal(r.body)
+		if err != nil {
+			return nil, fmt.Errorf("kore %s: encode request: %w", r.endpoint, err)
+		}
+		body = bytes.NewReader(b)
+	}
+	target := c.baseURL + r.path
+	if len(r.query) > 0 {
+		target += "?" + r.query.Encode()
+	}
+	req, err := http.NewRequestWithContext(ctx, r.method, target, body)
+	if err != nil {
+		return nil, fmt.Errorf("kore %s: build request: %w", r.endpoint, err)
+	}
+	tok, err := c.tokens.token()
+	if err != nil {
+		return nil, fmt.Errorf("kore %s: sign token: %w", r.endpoint, err)
+	}
+	req.Header.Set("auth", tok)
+	req.Header.Set("Accept", "application/json")
+	req.Header.Set("User-Agent", c.userAgent)
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if c.botLanguage != "" {
+		req.Header.Set("bot-language", c.botLanguage)
+	}
+	return req, nil
+}
+
+// botPath is the escaped path of a bot-scoped notify API below the base URL.
+func (c *Client) botPath(elems ...string) string {
+	p := "/api/public/bot/" + url.PathEscape(c.botID)
+	for _, e := range elems {
+		p += "/" + url.PathEscape(e)
+	}
+	return p
+}

@@ -1,0 +1,90 @@
+package kore
+
+import (
+	"encoding/json"
+	"time"
+)
+
+// UnmarshalJSON decodes a job as Kore sends it. Timestamps that are not
+// RFC 3339 strings (or epoch milliseconds) decode as the zero time: a job id
+// must never be lost to a timestamp format.
+func (j *Job) UnmarshalJSON(b []byte) error {
+	type plain Job
+	var w struct {
+		plain
+		LastModified  lenientTime `json:"lMod"`
+		CreatedOn     lenientTime `json:"createdOn"`
+		RequestedTime lenientTime `json:"requestedTime"`
+	}
+	if err := json.Unmarshal(b, &w); err != nil {
+		return err
+	}
+	*j = Job(w.plain)
+	j.LastModified, j.CreatedOn, j.RequestedTime = w.LastModified.t, w.CreatedOn.t, w.RequestedTime.t
+	return nil
+}
+
+// lenientTime decodes an RFC 3339 string or epoch milliseconds; anything else
+// leaves it zero.
+type lenientTime struct{ t time.Time }
+
+func (lt *lenientTime) UnmarshalJSON(b []byte) error {
+	var s string
+	if json.Unmarshal(b, &s) == nil {
+		lt.t, _ = time.Parse(time.RFC3339Nano, s)
+		return nil
+	}
+	var ms int64
+	if json.Unmarshal(b, &ms) == nil {
+		lt.t = time.UnixMilli(ms).UTC()
+	}
+	return nil
+}
+
+// deviceRef is one entry of invalidDeviceIds: {"deviceId": "…"}, or a bare
+// string.
+type deviceRef struct {
+	DeviceID string `json:"deviceId"`
+}
+
+func (d *deviceRef) UnmarshalJSON(b []byte) error {
+	if json.Unmarshal(b, &d.DeviceID) == nil {
+		return nil
+	}
+	type plain deviceRef
+	return json.Unmarshal(b, (*plain)(d))
+}
+
+// unsubscribeWire is UnsubscribeResult as Kore spells it.
+type unsubscribeWire struct {
+	Success      *bool       `json:"success"`
+	Message      string      `json:"message"`
+	Unsubscribed []Device    `json:"unsubscribedDevices,omitempty"`
+	Invalid      []deviceRef `json:"invalidDeviceIds,omitempty"`
+}
+
+// UnmarshalJSON decodes Kore's unsubscribe answer, turning invalidDeviceIds
+// objects into InvalidDeviceIDs.
+func (r *UnsubscribeResult) UnmarshalJSON(b []byte) error {
+	var w unsubscribeWire
+	if err := json.Unmarshal(b, &w); err != nil {
+		return err
+	}
+	*r = UnsubscribeResult{Message: w.Message, Unsubscribed: w.Unsubscribed, hasSuccess: w.Success != nil}
+	if w.Success != nil {
+		r.Success = *w.Success
+	}
+	for _, d := range w.Invalid {
+		r.InvalidDeviceIDs = append(r.InvalidDeviceIDs, d.DeviceID)
+	}
+	return nil
+}
+
+// MarshalJSON encodes r as Kore does, with invalidDeviceIds as objects.
+func (r UnsubscribeResult) MarshalJSON() ([]byte, error) {
+	w := unsubscribeWire{Success: &r.Success, Message: r.Message, Unsubscribed: r.Unsubscribed}
+	for _, id := range r.InvalidDeviceIDs {
+		w.Invalid = append(w.Invalid, deviceRef{DeviceID: id})
+	}
+	return json.Marshal(w)
+}
