@@ -1,0 +1,78 @@
+package broker
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/nats-io/nats.go"
+)
+
+// Msg is one event delivery handed to a Handler.
+type Msg struct {
+	// EventID is "<stream>-<sequence>" in lower case (rules.Event.ID); in
+	// core-NATS mode a unique "core-<nuid>".
+	EventID string
+	// Subject is the subject the event was published on (for a replayed
+	// event, its original subject).
+	Subject string
+	// Header holds the message headers.
+	Header nats.Header
+	// Data is the message body.
+	Data []byte
+	// Received is when the stream stored the event (core NATS: when it arrived).
+	Received time.Time
+	// NumDelivered counts deliveries of this event, 1 for the first.
+	NumDelivered uint64
+	// Stream and Sequence locate the event (empty and 0 in core-NATS mode).
+	Stream   string
+	Sequence uint64
+	// LastAttempt is set when no redelivery follows this one (MaxDeliver
+	// reached, or core NATS). A Nak on the last attempt is dead-lettered
+	// with reason "exhausted" and terminated.
+	LastAttempt bool
+}
+
+// Handler processes one event delivery and says what to do with it. It runs
+// concurrently with other handlers. Its context is cancelled only when a
+// graceful stop runs out of drain time.
+type Handler func(ctx context.Context, m Msg) Disposition
+
+type dispositionKind uint8
+
+const (
+	dispAck dispositionKind = iota
+	dispNak
+	dispTerm
+)
+
+// Disposition is a Handler's verdict on a delivery: Ack, Nak or Term. The
+// zero value is Ack.
+type Disposition struct {
+	kind  dispositionKind
+	delay time.Duration
+}
+
+// Ack marks the event done: every notification was delivered, dead-lettered
+// or found already sent.
+func Ack() Disposition { return Disposition{kind: dispAck} }
+
+// Nak asks for redelivery after delay (0: at once). The delay holds whatever
+// BackOff says; on later deliveries a delay shorter than the server's backoff
+// skew is waited out in process, with the event kept in flight.
+func Nak(delay time.Duration) Disposition { return Disposition{kind: dispNak, delay: delay} }
+
+// Term drops the event for good, without redelivery (dead-letter it first).
+func Term() Disposition { return Disposition{kind: dispTerm} }
+
+// String names the disposition, e.g. "nak(5s)".
+func (d Disposition) String() string {
+	switch d.kind {
+	case dispNak:
+		return fmt.Sprintf("nak(%s)", d.delay)
+	case dispTerm:
+		return "term"
+	default:
+		return "ack"
+	}
+}
