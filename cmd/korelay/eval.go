@@ -1,0 +1,107 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/korelay/korelay/rules"
+	"github.com/korelay/korelay/rules/ruletest"
+)
+
+func cmdEval(_ context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("eval", stderr)
+	file := configFlag(fs)
+	on := fs.String("on", "", "the trigger: nats:SUBJECT, webhook:NAME or cron:RULE")
+	eventFile := fs.String("event", "", "`file` holding the event payload (JSON or YAML; - for stdin); optional for cron")
+	asJSON := fs.Bool("json", false, "print notifications as JSON lines")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if *on == "" {
+		return usageError(fs, "-on is required")
+	}
+	if *eventFile == "" && !strings.HasPrefix(*on, "cron:") {
+		return usageError(fs, "-event is required")
+	}
+	cfg, err := loadConfig(*file, stderr)
+	if err != nil {
+		return err
+	}
+	set, err := loadRules(cfg, time.Now)
+	if err != nil {
+		return err
+	}
+	var payload any
+	if *eventFile != "" {
+		if payload, err = readEventFile(*eventFile); err != nil {
+			return err
+		}
+	}
+	ev, err := ruletest.BuildEvent(set, *on, payload, time.Now())
+	if err != nil {
+		return err
+	}
+	res := set.Evaluate(&ev)
+	return printResult(stdout, res, *asJSON)
+}
+
+// readEventFile reads an event payload from JSON (numbers kept exact) or
+// YAML.
+func readEventFile(name string) (any, error) {
+	var data []byte
+	var err error
+	if name == "-" {
+		data, err = io.ReadAll(io.LimitReader(os.Stdin, 16<<20))
+	} else {
+		data, err = os.ReadFile(name)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read event: %w", err)
+	}
+	if v, jerr := rules.DecodeJSON(data); jerr == nil {
+		return v, nil
+	}
+	var v any
+	if err := yaml.Unmarshal(data, &v); err != nil {
+		return nil, fmt.Errorf("%s: neither JSON nor YAML: %w", name, err)
+	}
+	return v, nil
+}
+
+func printResult(w io.Writer, res rules.Result, asJSON bool) error {
+	if asJSON {
+		enc := json.NewEncoder(w)
+		for _, n := range res.Notifications {
+			if err := enc.Encode(n); err != nil {
+				return fmt.Errorf("print: %w", err)
+			}
+		}
+		for _, f := range res.Failures {
+			if err := enc.Encode(map[string]string{"rule": f.Rule, "error": f.Err.Error()}); err != nil {
+				return fmt.Errorf("print: %w", err)
+			}
+		}
+		return nil
+	}
+	if len(res.Notifications) == 0 && len(res.Failures) == 0 {
+		fmt.Fprintln(w, "no notifications")
+	}
+	for _, n := range res.Notifications {
+		fmt.Fprintf(w, "rule %s (%s): %s to %d identities: %s\n", n.Rule, n.Mode, n.Channel, len(n.Identities), strings.Join(n.Identities, ", "))
+		fmt.Fprintf(w, "  %s: %s\n", n.MessageType, n.Message)
+		if n.DedupKey != "" {
+			fmt.Fprintf(w, "  dedup: %s for %s\n", n.DedupKey, n.DedupFor)
+		}
+	}
+	for _, f := range res.Failures {
+		fmt.Fprintf(w, "rule %s: error: %v\n", f.Rule, f.Err)
+	}
+	return nil
+}

@@ -1,0 +1,86 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/korelay/korelay/config"
+	"github.com/korelay/korelay/kore"
+	"github.com/korelay/korelay/rules"
+)
+
+// configFlag adds the -config flag every command accepts.
+func configFlag(fs *flag.FlagSet) *string {
+	return fs.String("config", config.DefaultFile, "configuration `file`")
+}
+
+// loadConfig loads the configuration and prints its warnings.
+func loadConfig(file string, stderr io.Writer) (*config.Config, error) {
+	cfg, err := config.Load(file)
+	if err != nil {
+		return nil, err
+	}
+	for _, w := range cfg.Warnings {
+		fmt.Fprintln(stderr, "korelay: warning:", w)
+	}
+	return cfg, nil
+}
+
+// rulesEnv is what the rules may refer to from the configuration.
+func rulesEnv(cfg *config.Config, now func() time.Time) rules.Env {
+	hooks := make(map[string]bool, len(cfg.Webhooks))
+	for name := range cfg.Webhooks {
+		hooks[name] = true
+	}
+	return rules.Env{Webhooks: hooks, Groups: cfg.Groups, Datasets: cfg.Datasets, Now: now}
+}
+
+// loadRules loads every rule file the configuration names.
+func loadRules(cfg *config.Config, now func() time.Time) (*rules.Set, error) {
+	return rules.LoadGlobs(cfg.Dir, cfg.Rules, rulesEnv(cfg, now))
+}
+
+// koreClient builds the Kore client from the kore section; transport may
+// be nil.
+func koreClient(cfg *config.Config, transport http.RoundTripper) (*kore.Client, error) {
+	if err := cfg.RequireKore(); err != nil {
+		return nil, err
+	}
+	k := cfg.Kore
+	opts := []kore.Option{
+		kore.WithBaseURL(k.Host),
+		kore.WithBotID(k.BotID),
+		kore.WithEnforceJTI(k.EnforceJTI),
+		kore.WithHTTPClient(&http.Client{Timeout: k.Timeout, Transport: transport}),
+		kore.WithDevicePathPrefix(k.DevicePathPrefix),
+		kore.WithUserAgent("korelay/" + versionString()),
+	}
+	if k.Token != "" {
+		opts = append(opts, kore.WithToken(k.Token.Value()))
+	} else {
+		opts = append(opts, kore.WithCredentials(k.ClientID, k.ClientSecret.Value()))
+	}
+	if k.BotLanguage != "" {
+		opts = append(opts, kore.WithBotLanguage(k.BotLanguage))
+	}
+	c, err := kore.New(opts...)
+	if err != nil {
+		return nil, fmt.Errorf("%s: kore: %w", cfg.File, err)
+	}
+	return c, nil
+}
+
+// newLogger builds korelay's logger from the log section and flags.
+func newLogger(w io.Writer, level, format string) *slog.Logger {
+	var lv slog.Level
+	_ = lv.UnmarshalText([]byte(level))
+	opts := &slog.HandlerOptions{Level: lv}
+	if format == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}

@@ -1,0 +1,97 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/korelay/korelay/adapters/dryrun"
+	"github.com/korelay/korelay/metrics"
+	"github.com/korelay/korelay/service"
+)
+
+func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("run", stderr)
+	file := configFlag(fs)
+	dryRun := fs.Bool("dry-run", false, "print each Kore call as a JSON line instead of sending it")
+	logFormat := fs.String("log-format", "", "text or json (default: log.format from the config)")
+	logLevel := fs.String("log-level", "", "debug, info, warn or error (default: log.level from the config)")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	cfg, err := loadConfig(*file, stderr)
+	if err != nil {
+		return err
+	}
+	log := newLogger(stderr, orConfig(*logLevel, cfg.Log.Level), orConfig(*logFormat, cfg.Log.Format))
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	m := metrics.New(reg)
+	var notifier service.Notifier
+	if *dryRun || cfg.DryRun {
+		notifier = dryrun.New(stdout)
+		log.Info("dry run: Kore calls are printed, not sent")
+	} else {
+		client, err := koreClient(cfg, m.InstrumentKore(koreTransport()))
+		if err != nil {
+			return fmt.Errorf("%w\nkorelay: run needs Kore credentials, or -dry-run to print what would be sent", err)
+		}
+		notifier = client
+	}
+	reload := make(chan struct{}, 1)
+	stopHUP := forwardSIGHUP(reload)
+	defer stopHUP()
+	svc, err := service.New(service.Options{
+		Config: cfg, Notifier: notifier, Logger: log, Registry: reg, Metrics: m, Reload: reload,
+	})
+	if err != nil {
+		return err
+	}
+	return svc.Run(ctx)
+}
+
+func orConfig(flagValue, configValue string) string {
+	if flagValue != "" {
+		return flagValue
+	}
+	return configValue
+}
+
+// koreTransport keeps enough idle connections to Kore for the delivery
+// engine's concurrent calls, so calls reuse TCP and TLS connections.
+func koreTransport() http.RoundTripper {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConns = 128
+	t.MaxIdleConnsPerHost = 64
+	t.IdleConnTimeout = 90 * time.Second
+	return t
+}
+
+// forwardSIGHUP turns SIGHUP into a reload request.
+func forwardSIGHUP(reload chan<- struct{}) (stop func()) {
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	done := make(chan struct{})
+	go func() {
+		for {
+			select {
+			case <-hup:
+				select {
+				case reload <- struct{}{}:
+				default:
+				}
+			case <-done:
+				return
+			}
+		}
+	}()
+	return func() { signal.Stop(hup); close(done) }
+}

@@ -1,0 +1,208 @@
+package ruletest
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Case is one rule unit test.
+type Case struct {
+	Name string
+	// On is the trigger: nats:SUBJECT, webhook:NAME or cron:RULE.
+	On string
+	// Event is the payload; Headers the message headers.
+	Event   any
+	Headers map[string]string
+	// Now is the time the case runs at (default: the time the run started).
+	Now time.Time
+	// Expect lists every notification the rules must produce, in any order.
+	Expect []Expectation
+	// File and Line locate the case.
+	File string
+	Line int
+}
+
+// Expectation is one expected notification (or one expected failure).
+type Expectation struct {
+	Rule    string   `yaml:"rule"`
+	Channel string   `yaml:"channel"`
+	To      []string `yaml:"to"`
+	Text    *string  `yaml:"text"`
+	Script  *string  `yaml:"script"`
+	Mode    string   `yaml:"mode"`
+	Dedup   *string  `yaml:"dedup"`
+	// Error expects the rule to fail for this event, with this text in
+	// the error.
+	Error string `yaml:"error"`
+}
+
+// MaxFileSize bounds a test file.
+const MaxFileSize = 8 << 20
+
+// LoadFile reads one test file. Errors carry file:line:col.
+func LoadFile(path string) ([]Case, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read test file: %w", err)
+	}
+	if len(data) > MaxFileSize {
+		return nil, fmt.Errorf("%s: test file larger than %d bytes", path, MaxFileSize)
+	}
+	return Parse(path, data)
+}
+
+// Parse decodes test-file text as if read from path.
+func Parse(path string, data []byte) ([]Case, error) {
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if len(doc.Content) == 0 {
+		return nil, fmt.Errorf("%s: the test file is empty", path)
+	}
+	p := &parser{path: path}
+	cases := p.cases(doc.Content[0])
+	if len(p.errs) > 0 {
+		return nil, errors.Join(p.errs...)
+	}
+	return cases, nil
+}
+
+type parser struct {
+	path string
+	errs []error
+}
+
+func (p *parser) errorf(n *yaml.Node, format string, args ...any) {
+	p.errs = append(p.errs, fmt.Errorf("%s:%d:%d: %s", p.path, n.Line, n.Column, fmt.Sprintf(format, args...)))
+}
+
+func (p *parser) cases(root *yaml.Node) []Case {
+	if root.Kind != yaml.MappingNode {
+		p.errorf(root, "want a mapping with a tests: list")
+		return nil
+	}
+	var cases []Case
+	for i := 0; i+1 < len(root.Content); i += 2 {
+		key, val := root.Content[i], root.Content[i+1]
+		if key.Value != "tests" {
+			p.errorf(key, "unknown key %q (want tests)", key.Value)
+			continue
+		}
+		if val.Kind != yaml.SequenceNode {
+			p.errorf(val, "tests: want a list of test cases")
+			continue
+		}
+		for _, item := range val.Content {
+			if c, ok := p.testCase(item); ok {
+				cases = append(cases, c)
+			}
+		}
+	}
+	if len(cases) == 0 && len(p.errs) == 0 {
+		p.errorf(root, "no test cases")
+	}
+	return cases
+}
+
+func (p *parser) testCase(n *yaml.Node) (Case, bool) {
+	c := Case{File: p.path, Line: n.Line}
+	if n.Kind != yaml.MappingNode {
+		p.errorf(n, "a test case is a mapping with name, on, event and expect")
+		return c, false
+	}
+	before := len(p.errs)
+	seen := map[string]bool{}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		key, val := n.Content[i], n.Content[i+1]
+		seen[key.Value] = true
+		p.caseField(&c, key, val)
+	}
+	for _, req := range []string{"name", "on", "expect"} {
+		if !seen[req] {
+			p.errorf(n, "test case: %s is required", req)
+		}
+	}
+	return c, len(p.errs) == before
+}
+
+func (p *parser) caseField(c *Case, key, val *yaml.Node) {
+	var err error
+	switch key.Value {
+	case "name":
+		err = val.Decode(&c.Name)
+	case "on":
+		err = val.Decode(&c.On)
+	case "event":
+		err = val.Decode(&c.Event)
+		c.Event = normalize(c.Event)
+	case "headers":
+		err = val.Decode(&c.Headers)
+	case "now":
+		err = val.Decode(&c.Now)
+	case "expect":
+		c.Expect = p.expectations(val)
+	default:
+		p.errorf(key, "unknown key %q (known: name, on, event, headers, now, expect)", key.Value)
+	}
+	if err != nil {
+		p.errorf(val, "%s: %v", key.Value, err)
+	}
+}
+
+var expectationKeys = map[string]bool{"rule": true, "channel": true, "to": true, "text": true, "script": true, "mode": true, "dedup": true, "error": true}
+
+func (p *parser) expectations(n *yaml.Node) []Expectation {
+	if n.Kind != yaml.SequenceNode {
+		p.errorf(n, "expect: want a list (use [] for no notifications)")
+		return nil
+	}
+	out := make([]Expectation, 0, len(n.Content))
+	for _, item := range n.Content {
+		if item.Kind == yaml.MappingNode {
+			for i := 0; i+1 < len(item.Content); i += 2 {
+				if k := item.Content[i]; !expectationKeys[k.Value] {
+					p.errorf(k, "expect: unknown key %q (known: rule, channel, to, text, script, mode, dedup, error)", k.Value)
+				}
+			}
+		}
+		var e Expectation
+		if err := item.Decode(&e); err != nil {
+			p.errorf(item, "expect: %v", err)
+			continue
+		}
+		if e.Rule == "" {
+			p.errorf(item, "expect: rule is required")
+		}
+		out = append(out, e)
+	}
+	return out
+}
+
+// normalize turns YAML-decoded values into what rules see from JSON:
+// map[string]any throughout.
+func normalize(v any) any {
+	switch x := v.(type) {
+	case map[string]any:
+		for k, e := range x {
+			x[k] = normalize(e)
+		}
+		return x
+	case map[any]any:
+		m := make(map[string]any, len(x))
+		for k, e := range x {
+			m[fmt.Sprint(k)] = normalize(e)
+		}
+		return m
+	case []any:
+		for i, e := range x {
+			x[i] = normalize(e)
+		}
+		return x
+	}
+	return v
+}

@@ -1,0 +1,123 @@
+package service
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+)
+
+func greetRules(version, subject string) string {
+	return fmt.Sprintf(`
+rules:
+  - name: greet
+    on: {nats: %q}
+    notify: {channel: slack, to: event.email, text: "%s hello {{ .event.name }}"}
+`, subject, version)
+}
+
+// brokenRules fails to load: an expression with a syntax error (line 5).
+const brokenRules = `
+rules:
+  - name: greet
+    on: {nats: "greet.>"}
+    when: event.name ==
+    notify: {channel: slack, to: event.email, text: "broken"}
+`
+
+// greet publishes a greeting for name and waits for its notification,
+// returning its text.
+func (e *e2e) greet(subject, name string) string {
+	e.t.Helper()
+	id := name + "@example.com"
+	e.publish(subject, `{"name": "`+name+`", "email": "`+id+`"}`)
+	var text string
+	eventually(e.t, e2eDeadline, func() bool {
+		for _, c := range e.notifyCalls() {
+			if slices.Contains(c.Notify.Identities, id) {
+				text = c.Notify.Message.Val
+				return true
+			}
+		}
+		return false
+	}, func() string { return "no notification for " + id })
+	return text
+}
+
+func (e *e2e) reloadMetric() float64 {
+	e.t.Helper()
+	v, ok := e.metric("korelay_config_last_reload_successful")
+	if !ok {
+		e.t.Fatal("korelay_config_last_reload_successful missing from /metrics")
+	}
+	return v
+}
+
+// An invalid reload keeps the old rules in force, says where the error is
+// and sets korelay_config_last_reload_successful to 0; a good one takes
+// over and sets it back to 1.
+func TestE2EInvalidReloadKeepsOldRules(t *testing.T) {
+	t.Parallel()
+	e := startE2E(t, e2eSpec{Rules: greetRules("v1", "greet.>")})
+	file := filepath.Join(e.dir, "rules.yaml")
+	if v := e.reloadMetric(); v != 1 {
+		t.Errorf("after start: korelay_config_last_reload_successful = %v, want 1", v)
+	}
+
+	writeFile(t, file, brokenRules)
+	err := e.svc.Reload()
+	if err == nil {
+		t.Fatal("Reload of a broken rule file succeeded")
+	}
+	if !strings.Contains(err.Error(), "rules.yaml:5:") {
+		t.Errorf("Reload error %q does not name rules.yaml:5:COL", err)
+	}
+	if got := e.greet("greet.eu", "ann"); got != "v1 hello ann" {
+		t.Errorf("after the bad reload the text is %q, want the old rule's %q", got, "v1 hello ann")
+	}
+	if v := e.reloadMetric(); v != 0 {
+		t.Errorf("after a bad reload: korelay_config_last_reload_successful = %v, want 0", v)
+	}
+
+	writeFile(t, file, greetRules("v2", "greet.>"))
+	if err := e.svc.Reload(); err != nil {
+		t.Fatalf("Reload of a good rule file: %v", err)
+	}
+	if got := e.greet("greet.eu", "bob"); got != "v2 hello bob" {
+		t.Errorf("after the good reload the text is %q, want %q", got, "v2 hello bob")
+	}
+	if v := e.reloadMetric(); v != 1 {
+		t.Errorf("after a good reload: korelay_config_last_reload_successful = %v, want 1", v)
+	}
+}
+
+// A changed rule file is picked up by the watcher: the new rule's NATS
+// subject is captured by the ingest stream and its text used; a broken
+// change afterwards keeps it.
+func TestE2ERuleFileChangeReloads(t *testing.T) {
+	t.Parallel()
+	e := startE2E(t, e2eSpec{Rules: greetRules("v1", "greet.>"), Watch: 100 * time.Millisecond})
+	file := filepath.Join(e.dir, "rules.yaml")
+	if got := e.greet("greet.eu", "ann"); got != "v1 hello ann" {
+		t.Fatalf("text %q, want %q", got, "v1 hello ann")
+	}
+
+	writeFile(t, file, greetRules("v2", "welcome.>"))
+	eventually(t, e2eDeadline, func() bool {
+		s, err := e.jetstream().Stream(context.Background(), e.cfg.NATS.Stream)
+		return err == nil && slices.Contains(s.CachedInfo().Config.Subjects, "welcome.>")
+	}, func() string { return "the ingest stream does not capture the new rule's subject welcome.>" })
+	if got := e.greet("welcome.eu", "bob"); got != "v2 hello bob" {
+		t.Errorf("after the file changed the text is %q, want %q", got, "v2 hello bob")
+	}
+
+	writeFile(t, file, brokenRules)
+	eventually(t, e2eDeadline, func() bool { return e.reloadMetric() == 0 },
+		func() string { return "a broken rule file did not set korelay_config_last_reload_successful to 0" })
+	if got := e.greet("welcome.eu", "carl"); got != "v2 hello carl" {
+		t.Errorf("after a broken change the text is %q, want the last good rule's %q", got, "v2 hello carl")
+	}
+}

@@ -1,0 +1,111 @@
+package service
+
+import (
+	"context"
+	"time"
+
+	"github.com/korelay/korelay/adapters/delivery"
+	"github.com/korelay/korelay/broker"
+	"github.com/korelay/korelay/metrics"
+	"github.com/korelay/korelay/rules"
+	"github.com/korelay/korelay/triggers"
+)
+
+// Dead-letter reasons decided here; delivery decides permanent and exhausted.
+const (
+	reasonDecode = "decode" // the event could not be decoded
+	reasonRender = "render" // a rule matched but its message could not be rendered
+)
+
+// handle returns the consumer's handler: decode the event, evaluate the
+// rules, deliver, dead-letter what can never succeed, and say whether the
+// event may be acknowledged.
+func (s *Service) handle(rt *runtime) broker.Handler {
+	return func(ctx context.Context, m broker.Msg) broker.Disposition {
+		ev, err := triggers.Decode(m.EventID, m.Subject, m.Header, m.Data, m.Received)
+		if err != nil {
+			s.metrics.Events.WithLabelValues(string(ev.Source), metrics.OutcomeFailed).Inc()
+			return s.deadLetterEvent(ctx, rt, m, "", reasonDecode, err)
+		}
+		res := s.Rules().Evaluate(&ev)
+		s.countEvent(ev, res)
+		for _, f := range res.Failures {
+			if d := s.deadLetterEvent(ctx, rt, m, f.Rule, reasonRender, f.Err); d != broker.Ack() {
+				return d
+			}
+		}
+		if len(res.Notifications) == 0 {
+			return broker.Ack()
+		}
+		outs, err := rt.engine.Deliver(ctx, res.Notifications, delivery.DeliverOptions{Redelivered: m.NumDelivered > 1})
+		if err != nil {
+			s.log.Warn("delivery interrupted; the event will be redelivered", "event_id", ev.ID, "err", err)
+			return broker.Nak(time.Second)
+		}
+		return s.settle(ctx, rt, m, outs)
+	}
+}
+
+func (s *Service) countEvent(ev rules.Event, res rules.Result) {
+	outcome := metrics.OutcomeNoMatch
+	if len(res.Matched) > 0 {
+		outcome = metrics.OutcomeMatched
+	}
+	s.metrics.Events.WithLabelValues(string(ev.Source), outcome).Inc()
+	for _, r := range res.Matched {
+		s.metrics.RuleMatches.WithLabelValues(r).Inc()
+	}
+	s.log.Debug("event evaluated", "event_id", ev.ID, "source", ev.Source, "trigger", ev.Trigger,
+		"matched", len(res.Matched), "notifications", len(res.Notifications))
+}
+
+// settle logs each outcome and dead-letters the failed ones.
+func (s *Service) settle(ctx context.Context, rt *runtime, m broker.Msg, outs []delivery.Outcome) broker.Disposition {
+	for _, o := range outs {
+		switch o.Status {
+		case delivery.StatusSent:
+			s.log.Info("notified", "event_id", o.EventID, "rule", o.Rule, "channel", o.Channel,
+				"identities", len(o.Identities), "job_id", o.JobID)
+		case delivery.StatusShadow:
+			s.log.Info("shadow rule matched; not sent", "event_id", o.EventID, "rule", o.Rule, "identities", len(o.Identities))
+		case delivery.StatusDuplicate:
+			s.log.Debug("already notified", "event_id", o.EventID, "rule", o.Rule, "identities", len(o.Identities))
+		case delivery.StatusDeadLetter:
+			dl := deadLetterFor(m, o)
+			if err := rt.dlq.DeadLetter(ctx, dl); err != nil {
+				s.log.Error("dead letter not stored; the event will be redelivered", "event_id", o.EventID, "rule", o.Rule, "err", err)
+				return broker.Nak(5 * time.Second)
+			}
+			s.log.Warn("dead-lettered", "event_id", o.EventID, "rule", o.Rule, "reason", o.Reason,
+				"identities", len(o.Identities), "err", o.Err)
+		}
+	}
+	return broker.Ack()
+}
+
+// deadLetterEvent dead-letters a whole event (or one rule's failure on it).
+func (s *Service) deadLetterEvent(ctx context.Context, rt *runtime, m broker.Msg, rule, reason string, cause error) broker.Disposition {
+	dl := broker.DeadLetter{
+		EventID: m.EventID, Rule: rule, Reason: reason, Error: cause.Error(), Time: time.Now(),
+		Subject: m.Subject, Header: m.Header, Data: m.Data, Attempts: int(m.NumDelivered),
+	}
+	if err := rt.dlq.DeadLetter(ctx, dl); err != nil {
+		s.log.Error("dead letter not stored; the event will be redelivered", "event_id", m.EventID, "rule", rule, "err", err)
+		return broker.Nak(5 * time.Second)
+	}
+	s.metrics.DeadLetters.WithLabelValues(rule, reason).Inc()
+	s.log.Warn("dead-lettered", "event_id", m.EventID, "rule", rule, "reason", reason, "err", cause)
+	return broker.Ack()
+}
+
+func deadLetterFor(m broker.Msg, o delivery.Outcome) broker.DeadLetter {
+	dl := broker.DeadLetter{
+		EventID: o.EventID, Rule: o.Rule, Reason: o.Reason, Response: o.Response,
+		Channel: o.Channel, Identities: o.Identities, Attempts: o.Attempts, Time: time.Now(),
+		Subject: m.Subject, Header: m.Header, Data: m.Data,
+	}
+	if o.Err != nil {
+		dl.Error = o.Err.Error()
+	}
+	return dl
+}

@@ -1,0 +1,159 @@
+// Package service runs korelay: it joins NATS (embedded or external), the
+// triggers, the rules and the delivery engine into one process, serves the
+// HTTP endpoints, reloads rules, and drains gracefully on shutdown.
+package service
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/korelay/korelay/adapters/delivery"
+	"github.com/korelay/korelay/config"
+	"github.com/korelay/korelay/metrics"
+	"github.com/korelay/korelay/rules"
+)
+
+// Notifier is the Kore side of delivery: the Kore client, the dry-run
+// printer, or a test double.
+type Notifier = delivery.Notifier
+
+// Options configures a Service.
+type Options struct {
+	// Config is the loaded configuration.
+	Config *config.Config
+	// Notifier sends to Kore (the Kore client or the dry-run printer).
+	Notifier Notifier
+	// Logger receives korelay's log; nil discards.
+	Logger *slog.Logger
+	// Registry collects the metrics served at /metrics; nil makes one.
+	Registry *prometheus.Registry
+	// Metrics are the collectors registered on Registry; nil creates them.
+	Metrics *metrics.Metrics
+	// Reload receives a value whenever the rules should be reloaded (SIGHUP).
+	Reload <-chan struct{}
+	// WatchInterval is how often rule and dataset files are checked for
+	// changes; 0 means 2s, negative disables watching.
+	WatchInterval time.Duration
+	// ShutdownTimeout bounds the graceful drain; 0 means 15s.
+	ShutdownTimeout time.Duration
+	// Now is the clock for rule expressions; nil means time.Now.
+	Now func() time.Time
+	// Ready, if set, is closed once every part is up (tests use it).
+	Ready chan<- struct{}
+	// Stderr receives the start-up banner; nil discards.
+	Stderr io.Writer
+}
+
+// Service is a running korelay.
+type Service struct {
+	opts    Options
+	cfg     *config.Config
+	log     *slog.Logger
+	reg     *prometheus.Registry
+	metrics *metrics.Metrics
+	rules   atomic.Pointer[rules.Set]
+	ready   atomic.Bool
+
+	httpAddr atomic.Value // string
+	natsURL  atomic.Value // string
+	// connected reports the NATS connection's state (func() bool).
+	connected atomic.Value
+	// running is the runtime while Run is under way, so Reload can hand
+	// new rules to the triggers.
+	running atomic.Pointer[runtime]
+}
+
+// New checks the options and loads the rules; nothing is started yet.
+func New(opts Options) (*Service, error) {
+	if opts.Config == nil {
+		return nil, errors.New("service: no configuration")
+	}
+	if opts.Notifier == nil {
+		return nil, errors.New("service: no notifier (Kore client or dry run)")
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.Registry == nil {
+		opts.Registry = prometheus.NewRegistry()
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.ShutdownTimeout == 0 {
+		opts.ShutdownTimeout = 15 * time.Second
+	}
+	if opts.WatchInterval == 0 {
+		opts.WatchInterval = 2 * time.Second
+	}
+	s := &Service{opts: opts, cfg: opts.Config, log: opts.Logger, reg: opts.Registry}
+	s.metrics = opts.Metrics
+	if s.metrics == nil {
+		s.metrics = metrics.New(opts.Registry)
+	}
+	set, err := s.loadRules()
+	if err != nil {
+		return nil, err
+	}
+	s.rules.Store(set)
+	s.metrics.ConfigLastReloadSuccessful.Set(1)
+	return s, nil
+}
+
+func (s *Service) loadRules() (*rules.Set, error) {
+	hooks := make(map[string]bool, len(s.cfg.Webhooks))
+	for name := range s.cfg.Webhooks {
+		hooks[name] = true
+	}
+	env := rules.Env{Webhooks: hooks, Groups: s.cfg.Groups, Datasets: s.cfg.Datasets, Now: s.opts.Now}
+	return rules.LoadGlobs(s.cfg.Dir, s.cfg.Rules, env)
+}
+
+// HTTPAddr is the address the HTTP server listens on, once running.
+func (s *Service) HTTPAddr() string { v, _ := s.httpAddr.Load().(string); return v }
+
+// NATSURL is the NATS server korelay is connected to, once running.
+func (s *Service) NATSURL() string { v, _ := s.natsURL.Load().(string); return v }
+
+// Rules returns the rule set in use.
+func (s *Service) Rules() *rules.Set { return s.rules.Load() }
+
+// Run starts everything and blocks until ctx is cancelled, then drains:
+// webhooks stop being accepted, in-flight events finish or go back to the
+// stream, and Run returns within the shutdown timeout.
+func (s *Service) Run(ctx context.Context) error {
+	rt, err := s.start(ctx)
+	if err != nil {
+		return err
+	}
+	defer rt.close()
+	rt.launch(ctx)
+	s.running.Store(rt)
+	defer s.running.Store(nil)
+	s.ready.Store(true)
+	if s.opts.Ready != nil {
+		close(s.opts.Ready)
+	}
+	s.log.Info("korelay running", "http", s.HTTPAddr(), "nats", s.NATSURL(),
+		"rules", len(s.Rules().Rules()), "jetstream", s.cfg.NATS.UseJetStream())
+	err = rt.wait(ctx)
+	s.ready.Store(false)
+	if err != nil && !errors.Is(err, context.Canceled) {
+		return fmt.Errorf("korelay: %w", err)
+	}
+	s.log.Info("korelay stopped")
+	return nil
+}
+
+// natsConnected reports whether the NATS connection is up; set by start.
+func (s *Service) natsConnected() bool {
+	f, _ := s.connected.Load().(func() bool)
+	return f != nil && f()
+}

@@ -1,0 +1,62 @@
+package triggers
+
+import (
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+
+	"github.com/korelay/korelay/rules"
+)
+
+func TestDecode(t *testing.T) {
+	received := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	stamped := time.Date(2026, 1, 2, 3, 4, 6, 7, time.UTC)
+	tests := []struct {
+		name    string
+		subject string
+		hdr     nats.Header
+		data    string
+		want    rules.Event
+	}{
+		{"nats JSON keeps a 19-digit id", "orders.eu.created", nats.Header{"X-Trace": {"t1"}},
+			`{"id": 4611686018427387904, "total": 19.99}`,
+			rules.Event{ID: "e", Source: rules.SourceNATS, Trigger: "orders.eu.created", Time: received,
+				Headers: map[string]string{"X-Trace": "t1"}, Payload: map[string]any{"id": 4611686018427387904, "total": 19.99}}},
+		{"nats non-JSON stays a string", "logs.raw", nil, "not json {",
+			rules.Event{ID: "e", Source: rules.SourceNATS, Trigger: "logs.raw", Time: received, Payload: "not json {"}},
+		{"webhook form body and original headers", WebhookSubject("orders"),
+			nats.Header{HeaderContentType: {"application/x-www-form-urlencoded"}, HeaderReceived: {stamped.Format(time.RFC3339Nano)},
+				HeaderPrefix + "X-Shop": {"eu"}, "Nats-Msg-Id": {"webhook:orders:1"}},
+			"a=1&b=2&b=3",
+			rules.Event{ID: "e", Source: rules.SourceWebhook, Trigger: "orders", Time: stamped,
+				Headers: map[string]string{"X-Shop": "eu"}, Payload: map[string]any{"a": "1", "b": []any{"2", "3"}}}},
+		{"webhook text body", WebhookSubject("ping"), nats.Header{HeaderContentType: {"text/plain; charset=utf-8"}}, "hello",
+			rules.Event{ID: "e", Source: rules.SourceWebhook, Trigger: "ping", Time: received, Headers: map[string]string{}, Payload: "hello"}},
+		{"cron", CronSubject("nightly"), nil, `{"rule":"nightly","scheduled":"2026-01-02T02:00:00Z"}`,
+			rules.Event{ID: "e", Source: rules.SourceCron, Trigger: "nightly", Time: received,
+				Payload: map[string]any{"rule": "nightly", "scheduled": "2026-01-02T02:00:00Z"}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := Decode("e", tt.subject, tt.hdr, []byte(tt.data), received)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("got  %#v\nwant %#v", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestDecodeRejectsBadJSONWebhook(t *testing.T) {
+	hdr := nats.Header{HeaderContentType: {"application/json"}}
+	if _, err := Decode("e", WebhookSubject("orders"), hdr, []byte(`{"id":`), time.Now()); err == nil {
+		t.Fatal("bad JSON with a JSON content type decoded")
+	}
+	if _, err := DecodeBody("application/vnd.api+json", []byte(`{"a":1} trailing`)); err == nil {
+		t.Fatal("trailing data after JSON accepted")
+	}
+}
