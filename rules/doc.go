@@ -1,0 +1,110 @@
+// Package rules is korelay's rule language: it loads YAML rule files,
+// validates and compiles them once, indexes them by trigger and turns an
+// Event into rendered Notifications.
+//
+// # Rule files
+//
+// A rule file holds one YAML document with a "rules:" list:
+//
+//	rules:
+//	  - name: order-shipped            # unique, [a-z0-9-]+
+//	    description: Tell the customer when an order ships.
+//	    on:
+//	      webhook: orders              # or nats: "orders.*.updated", or cron: "0 9 * * MON"
+//	      # timezone: Europe/Berlin    # cron only; default UTC
+//	      # catch_up: 6h               # cron only; default 0 (missed fires are skipped)
+//	    when: event.status == "shipped"  # optional boolean expression
+//	    # for_each: data.employees     # optional fan-out; each element is `item`
+//	    notify:
+//	      channel: slack               # msteams | slack
+//	      to: event.customer.email     # expression: a string or a list of strings
+//	      # groups: [finance]          # config groups; to and/or groups
+//	      text: "Hi {{ .event.customer.name }}, order {{ .event.id }} has shipped."
+//	      # script: ...                # a JavaScript message instead of text
+//	    dedup:                         # optional
+//	      key: "{{ .event.id }}"       # template; rule + key + identity is the idempotency key
+//	      for: 24h                     # default 24h
+//	    mode: live                     # live | shadow (evaluate and count, never send)
+//
+// Unknown keys, duplicate keys and rule names, empty files, a missing or
+// double trigger, timezone or catch_up without cron, and every reference to
+// an unknown webhook, group, dataset, meta field or name are load errors.
+// Load reports all of them at once, each as "file:line:col: message" at
+// the offending node (inside an expression or template, at the offending
+// token). YAML anchors, aliases and merge keys (<<) may be used.
+//
+// NATS subject patterns are dot-separated tokens; "*" matches one token and
+// a final ">" one or more. Cron specs take 5 fields, 6 with leading
+// seconds, or a descriptor (@daily, @every 30s); see package schedule for
+// the DST rules.
+//
+// # Expressions
+//
+// when, to and for_each are expr-lang/expr expressions
+// (https://expr-lang.org), compiled at load against a declared environment:
+//
+//	event     the payload: JSON objects are maps, integers int (or, beyond
+//	          int64, a string of their exact digits), other numbers float
+//	meta      source, subject (nats), webhook (webhook), schedule (the cron
+//	          spec, cron), headers, id, time; unused fields are ""
+//	item      the current element, only in rules with for_each
+//	data      the datasets: data.NAME (a CSV is a list of maps of strings)
+//	now       the evaluation's time: UTC, or the cron rule's time zone
+//
+// Any other top-level name is a load error. All of expr's builtins are
+// available (lower, upper, trim, split, hasPrefix, filter, map, len, date,
+// duration, ...) except now(), which `now` replaces (date() without a zone
+// reads UTC); korelay adds:
+//
+//	daysUntil(t)  calendar days from now's date to t's date (negative when
+//	              past); t is a time or a string (RFC 3339 or YYYY-MM-DD; a
+//	              plain date is that day in now's time zone)
+//	daysSince(t)  -daysUntil(t)
+//
+// when must be boolean (checked at load) and to must give a string or a
+// list of strings (checked at load where the type is known, else at run
+// time). Expressions are limited to 4096 bytes and 1000 syntax nodes, and
+// each run to expr's memory budget of 1,000,000 units.
+//
+// # Templates
+//
+// text, script and dedup.key are Go text/template templates, parsed at load,
+// whose data is {event, meta, item, data, now} (.event.customer.name). A
+// reference to a missing key, or a value that is null, is an error for that
+// notification (a Failure), never "<no value>"; for optional values use
+// index, which yields null for a missing key, with default:
+// {{ index .event "nickname" | default "there" }}. {{define}},
+// {{template}} and {{block}} are not allowed. Functions, besides
+// text/template's own (index, len, printf, eq, and, ...):
+//
+//	lower, upper, trim   change a value's case, trim spaces
+//	default D V          V, or D when V is null or empty
+//	join SEP LIST        join a list's elements
+//	json V               V as JSON
+//	date LAYOUT T        format a time (or a string read as one) with a Go layout
+//	daysUntil T          as in expressions; also daysSince
+//
+// Values render as written: strings as they are, integers with all their
+// digits, floats without an exponent where exact, times in RFC 3339, lists
+// and maps as JSON. In a script message, every interpolated value is
+// emitted as a JavaScript literal (strings quoted, with quotes, backslashes,
+// backticks, "$", "/", "<", ">", "&", U+2028, U+2029 and control characters
+// escaped), so event data can never become code, even inside a template
+// literal, a comment or a script element.
+//
+// # Evaluation
+//
+// Set.Evaluate evaluates an event only against the rules bound to its
+// trigger: literal NATS subjects and webhooks are found by map, wildcard
+// subjects through a token tree, cron events by rule name. A rule
+// without for_each that matches yields one Notification for the
+// identities of to followed by those of groups, deduplicated in order. In
+// a rule with for_each, for_each is evaluated first and then, per item,
+// when, to, the message and the dedup key (so when can test item); items
+// whose rendered message and dedup key are equal become one Notification
+// with the union of their identities. A run-time error (a missing key, a
+// non-string identity) is a Failure for that rule (for for_each, one
+// Failure lists the failed items while the others still notify), and the
+// other rules go on. Compiled rules are shared read-only; Evaluate is safe
+// for concurrent use.
+package rules

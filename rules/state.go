@@ -1,0 +1,139 @@
+package rules
+
+import (
+	"bytes"
+	"time"
+
+	"github.com/expr-lang/expr/vm"
+)
+
+// evalState is the scratch space of one Evaluate call, pooled per Set so
+// that evaluating an event allocates little.
+type evalState struct {
+	set     *Set
+	ev      *Event
+	vm      vm.VM
+	env     exprEnv
+	ienv    itemEnv // env plus item, for for_each rules; set by setItem
+	iready  bool    // ienv holds this event
+	item    any
+	tdata   map[string]any // template data for the text/template path
+	tmeta   map[string]any // meta for templates
+	tready  bool           // tdata and tmeta hold this event
+	buf     []byte
+	out     limitedBuffer // text/template output
+	budget  rangeBudget   // text/template range iterations left
+	matches []*Rule
+}
+
+func newEvalState(s *Set) *evalState {
+	return &evalState{
+		set:   s,
+		vm:    vm.VM{MemoryBudget: memoryBudget},
+		tdata: make(map[string]any, 6),
+		tmeta: make(map[string]any, len(metaKeys)),
+	}
+}
+
+// reset prepares the environments for ev. For a cron event, cronRule is
+// the rule it fires and `now` and meta.time are in the rule's time zone;
+// otherwise they are UTC.
+func (st *evalState) reset(ev *Event, cronRule *Rule) {
+	st.ev = ev
+	loc := time.UTC
+	m := exprMeta{Source: string(ev.Source), Headers: ev.Headers, ID: ev.ID}
+	switch ev.Source {
+	case SourceNATS:
+		m.Subject = ev.Trigger
+	case SourceWebhook:
+		m.Webhook = ev.Trigger
+	case SourceCron:
+		if cronRule != nil {
+			m.Schedule = cronRule.On.Cron
+			loc = cronRule.On.Timezone
+		}
+	}
+	if m.Headers == nil {
+		m.Headers = st.set.noHeaders
+	}
+	m.Time = ev.Time.In(loc)
+	st.env = exprEnv{Event: ev.Payload, Meta: m, Data: st.set.data, Now: st.set.now().In(loc)}
+	st.item = nil
+	st.tready = false
+}
+
+// setItem makes item the current for_each element.
+func (st *evalState) setItem(item any) {
+	st.item = item
+	if !st.iready {
+		e := &st.env
+		st.ienv = itemEnv{Event: e.Event, Meta: e.Meta, Data: e.Data, Now: e.Now}
+		st.iready = true
+	}
+	st.ienv.Item = item
+	if st.tready {
+		st.tdata["item"] = item
+	}
+}
+
+// templateData returns the data of the text/template path.
+func (st *evalState) templateData(withItem bool) map[string]any {
+	if !st.tready {
+		clear(st.tmeta)
+		m := &st.env.Meta
+		st.tmeta["source"] = m.Source
+		st.tmeta["subject"] = m.Subject
+		st.tmeta["webhook"] = m.Webhook
+		st.tmeta["schedule"] = m.Schedule
+		st.tmeta["headers"] = m.Headers
+		st.tmeta["id"] = m.ID
+		st.tmeta["time"] = m.Time
+		clear(st.tdata)
+		st.tdata["event"] = st.env.Event
+		st.tdata["meta"] = st.tmeta
+		st.tdata["data"] = st.env.Data
+		st.tdata["now"] = st.env.Now
+		st.tdata[budgetKey] = &st.budget
+		st.tready = true
+	}
+	if withItem {
+		st.tdata["item"] = st.item
+	} else {
+		delete(st.tdata, "item")
+	}
+	return st.tdata
+}
+
+// release drops references to the event before the state is pooled.
+func (st *evalState) release() {
+	st.ev, st.item = nil, nil
+	st.env = exprEnv{}
+	if st.iready {
+		st.ienv, st.iready = itemEnv{}, false
+	}
+	clear(st.tdata)
+	clear(st.tmeta)
+	st.tready = false
+	clear(st.matches)
+	st.matches = st.matches[:0]
+	if cap(st.buf) > 64<<10 {
+		st.buf = nil
+	}
+	if st.out.buf.Cap() > 64<<10 {
+		st.out.buf = bytes.Buffer{}
+	}
+}
+
+// run runs a program in the environment of the rule (with item for
+// for_each rules).
+func (st *evalState) run(p *program, withItem bool) (any, error) {
+	var env any = &st.env
+	if withItem {
+		env = &st.ienv
+	}
+	v, err := st.vm.Run(p.prog, env)
+	if err != nil {
+		return nil, p.runError(err)
+	}
+	return v, nil
+}

@@ -1,0 +1,123 @@
+package rules
+
+import (
+	"regexp"
+	"strconv"
+	"strings"
+	"text/template"
+	"text/template/parse"
+)
+
+// tmpl is a compiled message or dedup key template.
+type tmpl struct {
+	t    *template.Template
+	src  string
+	what string // rule key, for messages: "text", "script", "dedup.key"
+	at   valuePos
+	js   bool // script: values are emitted as JavaScript literals
+	// fast, when not nil, renders the template without text/template: it
+	// is the template's text and field references in order (a template of
+	// plain text and {{ .a.b }} actions, the common case).
+	fast []segment
+}
+
+// segment is literal text or a field reference of a fast template.
+type segment struct {
+	text string
+	path []string   // field reference: root name, then keys; nil for text
+	node parse.Node // the field node, for error positions
+}
+
+// Names of the functions the walker inserts: every action's output is
+// piped into outText or outJS, every range pipeline into rangeFunc with the
+// budget found under budgetKey in the template data.
+const (
+	outText   = "_text"
+	outJS     = "_js"
+	rangeFunc = "_range"
+	budgetKey = "_budget"
+)
+
+// Limits of one template execution.
+const (
+	// maxRangeIterations caps the elements all ranges of one rendering
+	// visit together, so nested loops over event data cannot stall.
+	maxRangeIterations = 100_000
+	// maxMessageLen caps a rendered message, in bytes.
+	maxMessageLen = 256 << 10
+)
+
+// templateRoots are the names a template may start a field reference with.
+var templateRoots = []string{"event", "meta", "item", "data", "now"}
+
+// compileTemplate parses and checks a template, reporting problems to
+// c.errs; js selects script escaping.
+func (c *compiler) compileTemplate(rule, what, src string, at valuePos, js, withItem bool) *tmpl {
+	if len(src) > maxSourceLen {
+		c.errs.add(at.node(), "%s: template is %d bytes long, more than the limit of %d", what, len(src), maxSourceLen)
+		return nil
+	}
+	t, err := template.New(rule + "." + what).Option("missingkey=error").Funcs(c.funcs).Parse(src)
+	if err != nil {
+		line, msg := parseErrorLine(err)
+		c.errs.addErr(at.at(line, 0), err, "%s: template: %s", what, msg)
+		return nil
+	}
+	tp := &tmpl{t: t, src: src, what: what, at: at, js: js}
+	w := &templateWalker{c: c, tp: tp, tree: t.Tree, withItem: withItem, ok: true}
+	if len(t.Templates()) > 1 {
+		w.fail(t.Root, "{{define}} and {{block}} are not supported in rule templates")
+	}
+	tp.fast = fastSegments(t.Root)
+	out := outText
+	if js {
+		out = outJS
+	}
+	w.list(t.Root, true, out)
+	if !w.ok {
+		return nil
+	}
+	return tp
+}
+
+// parseErrorRE matches text/template's parse errors: "template: NAME:LINE: MSG".
+var parseErrorRE = regexp.MustCompile(`^template: [^:]*:(\d+): (.*)$`)
+
+func parseErrorLine(err error) (int, string) {
+	m := parseErrorRE.FindStringSubmatch(err.Error())
+	if m == nil {
+		return 1, strings.TrimPrefix(err.Error(), "template: ")
+	}
+	line, _ := strconv.Atoi(m[1])
+	return line, m[2]
+}
+
+// fastSegments returns the segments of a template made only of text and
+// single-field actions ({{ .event.id }}), or nil.
+func fastSegments(root *parse.ListNode) []segment {
+	segs := make([]segment, 0, len(root.Nodes))
+	for _, n := range root.Nodes {
+		switch n := n.(type) {
+		case *parse.TextNode:
+			segs = append(segs, segment{text: string(n.Text)})
+		case *parse.ActionNode:
+			if len(n.Pipe.Decl) != 0 || len(n.Pipe.Cmds) != 1 || len(n.Pipe.Cmds[0].Args) != 1 {
+				return nil
+			}
+			switch f := n.Pipe.Cmds[0].Args[0].(type) {
+			case *parse.FieldNode:
+				segs = append(segs, segment{path: f.Ident, node: f})
+			case *parse.VariableNode:
+				if f.Ident[0] != "$" || len(f.Ident) < 2 {
+					return nil
+				}
+				segs = append(segs, segment{path: f.Ident[1:], node: f})
+			default:
+				return nil
+			}
+		default:
+			return nil
+		}
+	}
+	return segs
+}

@@ -1,0 +1,149 @@
+package rules
+
+import (
+	"fmt"
+	"strings"
+	"text/template/parse"
+)
+
+// templateWalker checks a parsed template's names and rewrites it: every
+// action's output is piped into the escaping function, and `now` is passed
+// to daysUntil and daysSince.
+type templateWalker struct {
+	c        *compiler
+	tp       *tmpl
+	tree     *parse.Tree
+	withItem bool
+	ok       bool
+}
+
+func (w *templateWalker) fail(n parse.Node, format string, args ...any) {
+	w.ok = false
+	w.c.errs.add(w.tp.at.atOffset(w.tp.src, nodeStart(w.tp.src, n)), "%s: %s", w.tp.what, fmt.Sprintf(format, args...))
+}
+
+// nodeStart returns the offset where node n starts in src: text/template
+// places a field chain such as .a.b at one of its later elements.
+func nodeStart(src string, n parse.Node) int {
+	p := int(n.Position())
+	switch n.(type) {
+	case *parse.FieldNode, *parse.VariableNode, *parse.ChainNode:
+		return startOf(src, p, n.String())
+	}
+	return p
+}
+
+// startOf returns where text s, which covers offset p, starts in src; p if
+// it is not found.
+func startOf(src string, p int, s string) int {
+	end := min(len(src), p+len(s))
+	if p < 0 || p > end {
+		return p
+	}
+	if i := strings.LastIndex(src[:end], s); i >= 0 && i <= p {
+		return i
+	}
+	return p
+}
+
+// list walks a list; rootDot says whether dot is still the template data
+// (it is not inside range and with).
+func (w *templateWalker) list(l *parse.ListNode, rootDot bool, out string) {
+	if l == nil {
+		return
+	}
+	for _, n := range l.Nodes {
+		switch n := n.(type) {
+		case *parse.ActionNode:
+			w.pipe(n.Pipe, rootDot)
+			if len(n.Pipe.Decl) == 0 {
+				n.Pipe.Cmds = append(n.Pipe.Cmds, w.command(n.Pos, out))
+			}
+		case *parse.IfNode:
+			w.branch(&n.BranchNode, rootDot, rootDot, out)
+		case *parse.RangeNode:
+			w.branch(&n.BranchNode, false, rootDot, out)
+			n.Pipe.Cmds = append(n.Pipe.Cmds, w.rangeGuard(n.Pos))
+		case *parse.WithNode:
+			w.branch(&n.BranchNode, false, rootDot, out)
+		case *parse.TemplateNode:
+			w.fail(n, "{{template}} is not supported in rule templates")
+		}
+	}
+}
+
+func (w *templateWalker) branch(b *parse.BranchNode, bodyRoot, elseRoot bool, out string) {
+	w.pipe(b.Pipe, elseRoot)
+	w.list(b.List, bodyRoot, out)
+	w.list(b.ElseList, elseRoot, out)
+}
+
+// command returns a command calling fn, to be appended to a pipeline.
+func (w *templateWalker) command(p parse.Pos, fn string) *parse.CommandNode {
+	id := parse.NewIdentifier(fn).SetTree(w.tree).SetPos(p)
+	return &parse.CommandNode{NodeType: parse.NodeCommand, Pos: p, Args: []parse.Node{id}}
+}
+
+// rangeGuard returns the command every range pipeline is piped into:
+// {{ range X | _range $._budget }}, which charges X's length to the render's
+// iteration budget.
+func (w *templateWalker) rangeGuard(p parse.Pos) *parse.CommandNode {
+	cmd := w.command(p, rangeFunc)
+	budget := &parse.VariableNode{NodeType: parse.NodeVariable, Pos: p, Ident: []string{"$", budgetKey}}
+	cmd.Args = append(cmd.Args, budget)
+	return cmd
+}
+
+// pipe checks the references in a pipeline and inserts `$.now` as the
+// first argument of daysUntil and daysSince.
+func (w *templateWalker) pipe(p *parse.PipeNode, rootDot bool) {
+	if p == nil {
+		return
+	}
+	for _, cmd := range p.Cmds {
+		if id, ok := cmd.Args[0].(*parse.IdentifierNode); ok && (id.Ident == "daysUntil" || id.Ident == "daysSince") {
+			now := &parse.VariableNode{NodeType: parse.NodeVariable, Pos: id.Pos, Ident: []string{"$", "now"}}
+			cmd.Args = append([]parse.Node{id, now}, cmd.Args[1:]...)
+		}
+		for _, arg := range cmd.Args {
+			w.arg(arg, rootDot)
+		}
+	}
+}
+
+func (w *templateWalker) arg(n parse.Node, rootDot bool) {
+	switch n := n.(type) {
+	case *parse.FieldNode:
+		if rootDot {
+			w.ref(n, n.Ident)
+		}
+	case *parse.VariableNode:
+		if n.Ident[0] == "$" && len(n.Ident) > 1 {
+			w.ref(n, n.Ident[1:])
+		}
+	case *parse.PipeNode:
+		w.pipe(n, rootDot)
+	case *parse.ChainNode:
+		w.arg(n.Node, rootDot)
+	}
+}
+
+// ref checks a reference to the template data: root name, dataset and
+// meta field.
+func (w *templateWalker) ref(n parse.Node, path []string) {
+	switch root := path[0]; {
+	case root == "item" && !w.withItem:
+		w.fail(n, "unknown name .item (item is only defined in for_each rules)")
+	case !contains(templateRoots, root):
+		w.fail(n, "unknown name .%s (templates see .event, .meta, .item, .data and .now)%s", root, suggest(root, templateRoots))
+	case len(path) < 2:
+	case root == "data":
+		if _, ok := w.c.datasets[path[1]]; !ok {
+			w.fail(n, "unknown dataset %q%s", path[1], w.c.known("datasets", w.c.datasetNames))
+		}
+	case root == "meta":
+		if !contains(metaKeys, path[1]) {
+			w.fail(n, "unknown meta field %q (meta has %s)", path[1], strings.Join(metaKeys, ", "))
+		}
+	}
+}
