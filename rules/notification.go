@@ -26,22 +26,22 @@ const (
 // Notification is one rendered message for a set of identities, produced by
 // one rule for one event.
 type Notification struct {
-	EventID string
-	Rule    string
-	Mode    Mode
-	Action  Action
+	EventID string `json:"event_id"`
+	Rule    string `json:"rule"`
+	Mode    Mode   `json:"mode"`
+	Action  Action `json:"action"`
 	// Channel is "msteams" or "slack".
-	Channel string
+	Channel string `json:"channel"`
 	// MessageType is "text" or "script".
-	MessageType string
+	MessageType string `json:"message_type"`
 	// Message is the rendered text or JavaScript.
-	Message string
+	Message string `json:"message"`
 	// Identities are the selected users, deduplicated, in first-seen order.
-	Identities []string
+	Identities []string `json:"identities"`
 	// DedupKey is the rendered dedup key; empty when the rule has no dedup.
-	DedupKey string
+	DedupKey string `json:"dedup_key,omitempty"`
 	// DedupFor is how long the idempotency keys are kept.
-	DedupFor time.Duration
+	DedupFor time.Duration `json:"-"`
 }
 
 // Failure is a rule that matched an event but could not produce its

@@ -79,7 +79,14 @@ func printResult(w io.Writer, res rules.Result, asJSON bool) error {
 	if asJSON {
 		enc := json.NewEncoder(w)
 		for _, n := range res.Notifications {
-			if err := enc.Encode(n); err != nil {
+			line := struct {
+				rules.Notification
+				DedupFor string `json:"dedup_for,omitempty"`
+			}{Notification: n}
+			if n.DedupFor > 0 {
+				line.DedupFor = n.DedupFor.String()
+			}
+			if err := enc.Encode(line); err != nil {
 				return fmt.Errorf("print: %w", err)
 			}
 		}
