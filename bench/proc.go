@@ -1,0 +1,153 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// clockTicks is the kernel's USER_HZ, the unit of utime and stime in
+// /proc/PID/stat. It is 100 on every mainstream Linux build.
+const clockTicks = 100
+
+// korelayProc is the korelay subprocess.
+type korelayProc struct {
+	cmd    *exec.Cmd
+	log    string        // its stdout+stderr
+	exited chan struct{} // closed when it exits
+	err    error         // its exit status, once exited
+}
+
+// startKorelay runs `bin run -config cfg`, logging to dir/korelay.log.
+func startKorelay(bin, cfg, dir string) (*korelayProc, error) {
+	logPath := filepath.Join(dir, "korelay.log")
+	logFile, err := os.Create(logPath)
+	if err != nil {
+		return nil, err
+	}
+	cmd := exec.Command(bin, "run", "-config", cfg)
+	cmd.Dir = dir
+	cmd.Stdout, cmd.Stderr = logFile, logFile
+	// Die with the harness, whatever happens to it.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	if err := cmd.Start(); err != nil {
+		logFile.Close()
+		return nil, fmt.Errorf("start korelay: %w", err)
+	}
+	p := &korelayProc{cmd: cmd, log: logPath, exited: make(chan struct{})}
+	go func() {
+		p.err = cmd.Wait()
+		logFile.Close()
+		close(p.exited)
+	}()
+	return p, nil
+}
+
+// waitReady polls http://addr/readyz until it answers 200.
+func (p *korelayProc) waitReady(ctx context.Context, addr string, limit time.Duration) error {
+	ctx, cancel := context.WithTimeout(ctx, limit)
+	defer cancel()
+	client := &http.Client{Timeout: time.Second}
+	for {
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+addr+"/readyz", nil)
+		if resp, err := client.Do(req); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return nil
+			}
+		}
+		select {
+		case <-p.exited:
+			return fmt.Errorf("korelay exited before it was ready (%v); log:\n%s", p.err, p.tail())
+		case <-ctx.Done():
+			return fmt.Errorf("korelay not ready within %v; log:\n%s", limit, p.tail())
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
+// stop sends SIGTERM and waits up to drain (plus a little slack) for the
+// exit; past that it kills korelay and says so.
+func (p *korelayProc) stop(drain time.Duration) (exit string, took time.Duration, ok bool) {
+	start := time.Now()
+	select {
+	case <-p.exited:
+		return fmt.Sprintf("had already exited (%v)", p.err), 0, false
+	default:
+	}
+	_ = p.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-p.exited:
+		took = time.Since(start)
+		if p.err != nil {
+			return fmt.Sprintf("exited with %v", p.err), took, false
+		}
+		return "clean", took, true
+	case <-time.After(drain + 2*time.Second):
+		_ = p.cmd.Process.Kill()
+		<-p.exited
+		return fmt.Sprintf("did not exit within its %v drain timeout; killed", drain), time.Since(start), false
+	}
+}
+
+// kill ends korelay at once (error paths).
+func (p *korelayProc) kill() {
+	select {
+	case <-p.exited:
+	default:
+		_ = p.cmd.Process.Kill()
+		<-p.exited
+	}
+}
+
+// tail returns the end of korelay's log.
+func (p *korelayProc) tail() string {
+	b, _ := os.ReadFile(p.log)
+	if len(b) > 4000 {
+		b = b[len(b)-4000:]
+	}
+	return string(b)
+}
+
+// cpuTime is utime+stime of the process, from /proc/PID/stat.
+func cpuTime(pid int) (time.Duration, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, err
+	}
+	// Fields after the command name, which is in parentheses and may
+	// contain spaces: state is the first; utime and stime are the 12th and 13th.
+	s := string(b)
+	f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
+	if len(f) < 13 {
+		return 0, errors.New("short /proc stat")
+	}
+	ut, err1 := strconv.ParseInt(f[11], 10, 64)
+	st, err2 := strconv.ParseInt(f[12], 10, 64)
+	if err := errors.Join(err1, err2); err != nil {
+		return 0, err
+	}
+	return time.Duration(ut+st) * time.Second / clockTicks, nil
+}
+
+// memKiB reads a "Vm…:  N kB" line (VmHWM, VmRSS) of /proc/PID/status.
+func memKiB(pid int, field string) (int64, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0, err
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if rest, ok := strings.CutPrefix(line, field+":"); ok {
+			return strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64)
+		}
+	}
+	return 0, fmt.Errorf("no %s in /proc/%d/status", field, pid)
+}
