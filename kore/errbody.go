@@ -38,6 +38,9 @@ func newAPIError(endpoint string, status int, h http.Header, body []byte, now ti
 // errors list: Kore does not document the status of every error (notably the
 // rate limit), so the body decides.
 func errorOnlyAnswer(endpoint string, status int, body []byte) *APIError {
+	if !bytes.Contains(body, []byte(`"errors"`)) {
+		return nil
+	}
 	var probe struct {
 		Errors []json.RawMessage `json:"errors"`
 	}

@@ -10,35 +10,28 @@ import (
 // counts arrivals, after a network delay that varies from call to call.
 const windowMargin = time.Second
 
-// budget is the spending plan for Kore calls: exact rolling windows of one
-// minute and one hour over the timestamps of past calls (a ring buffer), and
-// a token bucket that spreads calls at perMin/60 a second with a small burst.
-// It is used by the dispatcher only, under the engine's lock.
+// budget is the spending plan for Kore calls: rolling windows of one
+// minute and one hour, and a token bucket that spreads calls at perMin/60 a
+// second with a small burst. It is used by the dispatcher only, under the
+// engine's lock.
 type budget struct {
-	origin          time.Time
-	perMin, perHour int             // 0: unlimited
-	stamps          []time.Duration // ring of call times since origin
-	head, n         int             // next write position; stored stamps
-	rate            float64         // tokens a second; 0: unlimited
-	burst, tokens   float64
-	last            time.Time // last refill
-	holdUntil       time.Time // Kore asked us to wait (Retry-After)
+	minute, hour  *rollingWindow // nil: unlimited
+	rate          float64        // tokens a second; 0: unlimited
+	burst, tokens float64
+	last          time.Time // last refill
+	holdUntil     time.Time // Kore asked us to wait (Retry-After)
 }
 
 func newBudget(perMin, perHour, burst int, now time.Time) *budget {
 	b := &budget{
-		origin:  now,
-		perMin:  max(perMin, 0),
-		perHour: max(perHour, 0),
-		burst:   float64(burst),
-		tokens:  float64(burst),
-		last:    now,
+		minute: newRollingWindow(perMin, time.Minute+windowMargin, now),
+		hour:   newRollingWindow(perHour, time.Hour+windowMargin, now),
+		burst:  float64(burst),
+		tokens: float64(burst),
+		last:   now,
 	}
-	if b.perMin > 0 {
-		b.rate = float64(b.perMin) / 60
-	}
-	if size := max(b.perMin, b.perHour); size > 0 {
-		b.stamps = make([]time.Duration, size)
+	if perMin > 0 {
+		b.rate = float64(perMin) / 60
 	}
 	return b
 }
@@ -48,8 +41,8 @@ func (b *budget) next(now time.Time) time.Time {
 	at := now
 	for _, t := range [...]time.Time{
 		b.holdUntil,
-		b.windowFree(b.perMin, time.Minute),
-		b.windowFree(b.perHour, time.Hour),
+		b.minute.free(now),
+		b.hour.free(now),
 		b.tokenAt(now),
 	} {
 		if t.After(at) {
@@ -65,11 +58,8 @@ func (b *budget) take(now time.Time) {
 		b.refill(now)
 		b.tokens--
 	}
-	if len(b.stamps) > 0 {
-		b.stamps[b.head] = now.Sub(b.origin)
-		b.head = (b.head + 1) % len(b.stamps)
-		b.n = min(b.n+1, len(b.stamps))
-	}
+	b.minute.add(now)
+	b.hour.add(now)
 }
 
 // hold stops all calls until t.
@@ -77,16 +67,6 @@ func (b *budget) hold(t time.Time) {
 	if t.After(b.holdUntil) {
 		b.holdUntil = t
 	}
-}
-
-// windowFree returns when the window has room for one more call: one window
-// (plus margin) after the limit-th most recent call.
-func (b *budget) windowFree(limit int, window time.Duration) time.Time {
-	if limit == 0 || b.n < limit {
-		return time.Time{}
-	}
-	i := (b.head - limit + len(b.stamps)) % len(b.stamps)
-	return b.origin.Add(b.stamps[i] + window + windowMargin)
 }
 
 // tokenAt returns when the bucket holds a whole token.

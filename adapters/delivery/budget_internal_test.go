@@ -30,17 +30,19 @@ func TestBudgetNext(t *testing.T) {
 			name: "minute window binds before the bucket", perMin: 2, perHour: -1, burst: 2,
 			steps: []step{
 				{0, 0, true}, {0, 0, true},
-				// the bucket refills one token in 30s; the window opens at 61s
-				{30 * time.Second, 31 * time.Second, false},
-				{61 * time.Second, 0, true},
+				// the bucket refills one token in 30s; the window opens
+				// at 61s plus one slot of resolution
+				{30 * time.Second, 31*time.Second + slotLength, false},
+				{61 * time.Second, slotLength, false},
+				{61*time.Second + slotLength, 0, true},
 			},
 		},
 		{
 			name: "hour window", perMin: 60, perHour: 2, burst: 3,
 			steps: []step{
 				{0, 0, true}, {time.Minute, 0, true},
-				{2 * time.Minute, time.Hour - 2*time.Minute + windowMargin, false},
-				{time.Hour + windowMargin, 0, true},
+				{2 * time.Minute, time.Hour - 2*time.Minute + windowMargin + slotLength, false},
+				{time.Hour + windowMargin + slotLength, 0, true},
 			},
 		},
 		{
@@ -62,6 +64,44 @@ func TestBudgetNext(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// The window must never let more than limit calls into any span of its
+// length, however the calls fall on slot boundaries.
+func TestRollingWindowNeverExceedsLimit(t *testing.T) {
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	const limit = 5
+	length := 2 * time.Second
+	w := newRollingWindow(limit, length, t0)
+	var calls []time.Time
+	now := t0
+	for step := range 4000 {
+		now = now.Add(time.Duration(step%7+1) * 3 * time.Millisecond)
+		if f := w.free(now); !f.IsZero() && f.After(now) {
+			continue
+		}
+		w.add(now)
+		calls = append(calls, now)
+		in := 0
+		for _, c := range calls {
+			if now.Sub(c) < length {
+				in++
+			}
+		}
+		if in > limit {
+			t.Fatalf("%d calls within %v at %v", in, length, now.Sub(t0))
+		}
+	}
+	if len(calls) < 4000*3/1000*limit/2 {
+		t.Fatalf("only %d calls: the window holds back far too much", len(calls))
+	}
+}
+
+func TestRollingWindowMemoryIsFixed(t *testing.T) {
+	w := newRollingWindow(100_000_000, time.Hour+windowMargin, time.Now())
+	if n := len(w.counts); n > 40_000 {
+		t.Fatalf("%d slots for an hour window", n)
 	}
 }
 

@@ -92,6 +92,7 @@ func (e *Engine) retryLater(c *call, err error) {
 		delay := max(e.opts.backoff(tries), ra)
 		g := e.groupFor(c.key)
 		g.retries = append(g.retries, retryBatch{notBefore: now.Add(delay), since: oldest(again), items: again})
+		e.retrying[g] = struct{}{}
 	}
 	e.mu.Unlock()
 	e.signal()

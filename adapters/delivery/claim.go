@@ -81,6 +81,10 @@ func (e *Engine) enqueue(owned []*flight) {
 		}
 		f.since = now
 		g.fresh = append(g.fresh, f)
+		if !g.queued {
+			g.queued = true
+			e.queue = append(e.queue, g)
+		}
 	}
 	e.mu.Unlock()
 	e.signal()

@@ -15,6 +15,7 @@ type group struct {
 	key     groupKey
 	fresh   []*flight
 	retries []retryBatch
+	queued  bool // in the engine's queue
 }
 
 // retryBatch is the part of a failed call that will be retried.

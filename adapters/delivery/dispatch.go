@@ -41,24 +41,49 @@ func (e *Engine) dispatch() time.Duration {
 }
 
 // pickGroup returns the sendable group whose oldest item waited longest, or
-// nil and when the next group becomes sendable.
+// nil and when the next group becomes sendable. Only the head of the fresh
+// queue (the oldest fresh work; every group's window is the same length)
+// and the groups waiting to retry are considered, so picking costs the
+// same however many messages wait.
 func (e *Engine) pickGroup(now time.Time) (*group, readiness, time.Time) {
 	var (
 		best   *group
 		bestR  readiness
 		wakeAt time.Time
 	)
-	for _, g := range e.groups {
+	consider := func(g *group) {
 		r := g.readiness(now, e.opts.BatchWindow)
 		if !r.ok {
 			wakeAt = earliest(wakeAt, r.wakeAt)
-			continue
+			return
 		}
 		if best == nil || r.oldest.Before(bestR.oldest) {
 			best, bestR = g, r
 		}
 	}
+	if head := e.queueHead(); head != nil {
+		consider(head)
+	}
+	for g := range e.retrying {
+		consider(g)
+	}
 	return best, bestR, wakeAt
+}
+
+// queueHead drops stale entries from the front of the fresh queue and
+// returns the group at its head, if any.
+func (e *Engine) queueHead() *group {
+	for len(e.queue) > 0 {
+		g := e.queue[0]
+		if len(g.fresh) > 0 {
+			return g
+		}
+		g.queued = false
+		e.queue[0] = nil
+		e.queue = e.queue[1:]
+	}
+	e.queue = nil
+	return nil
 }
 
 // startCall takes a call's worth of work from g and runs it. The caller
@@ -66,6 +91,9 @@ func (e *Engine) pickGroup(now time.Time) (*group, readiness, time.Time) {
 func (e *Engine) startCall(g *group, r readiness, now time.Time) {
 	c := g.take(now, kore.MaxIdentities)
 	c.seq = e.seq
+	if len(g.retries) == 0 {
+		delete(e.retrying, g)
+	}
 	if g.empty() {
 		delete(e.groups, g.key)
 	}
@@ -75,13 +103,12 @@ func (e *Engine) startCall(g *group, r readiness, now time.Time) {
 	e.launch(func() { e.runCall(c) })
 }
 
-// launch runs fn as a call in flight. The caller holds e.mu.
+// launch hands fn to a call worker. The caller holds e.mu and has checked
+// that fewer than Concurrency calls are in flight, so the send never blocks.
 func (e *Engine) launch(fn func()) {
 	e.inFlight++
-	e.calls.Go(func() {
-		defer e.callDone()
-		fn()
-	})
+	e.calls.Add(1)
+	e.work <- fn
 }
 
 func (e *Engine) callDone() {

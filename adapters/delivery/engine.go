@@ -41,13 +41,23 @@ type Engine struct {
 
 	wake  chan struct{}
 	calls sync.WaitGroup
+	// work feeds the call workers: long-lived goroutines, so the deep
+	// stacks an HTTP call needs are grown once, not once per call.
+	work chan func()
 
-	mu       sync.Mutex
-	started  bool
-	closed   bool
-	callCtx  context.Context // Run's context without its cancellation
-	flights  map[string]*flight
-	groups   map[groupKey]*group
+	mu      sync.Mutex
+	started bool
+	closed  bool
+	callCtx context.Context // Run's context without its cancellation
+	flights map[string]*flight
+	groups  map[groupKey]*group
+	// queue holds the groups with fresh work in the order their work
+	// arrived (stale entries, whose fresh work was taken, are skipped);
+	// retrying holds the groups with failed calls waiting out a backoff.
+	// Together they let the dispatcher pick the next call without scanning
+	// every group.
+	queue    []*group
+	retrying map[*group]struct{}
 	polls    []*poll
 	budget   *budget
 	inFlight int
@@ -72,6 +82,7 @@ func New(n Notifier, l Ledger, opts Options) (*Engine, error) {
 		wake:     make(chan struct{}, 1),
 		flights:  make(map[string]*flight),
 		groups:   make(map[groupKey]*group),
+		retrying: make(map[*group]struct{}),
 		budget:   newBudget(opts.PerMinute, opts.PerHour, opts.Burst, time.Now()),
 	}
 	if e.log == nil {
@@ -133,7 +144,20 @@ func (e *Engine) start(ctx context.Context) error {
 	}
 	e.started = true
 	e.callCtx = context.WithoutCancel(ctx)
+	e.work = make(chan func(), e.opts.Concurrency)
+	for range e.opts.Concurrency {
+		go e.worker()
+	}
 	return nil
+}
+
+// worker runs calls until the engine shuts down.
+func (e *Engine) worker() {
+	for fn := range e.work {
+		fn()
+		e.calls.Done()
+		e.callDone()
+	}
 }
 
 // shutdown abandons queued work and waits for calls in flight.
@@ -144,9 +168,12 @@ func (e *Engine) shutdown() {
 		g.each(func(f *flight) { e.settle(f, result{abort: ErrClosed}) })
 		delete(e.groups, k)
 	}
+	e.queue = nil
+	clear(e.retrying)
 	e.polls = nil
 	e.mu.Unlock()
 	e.calls.Wait()
+	close(e.work)
 }
 
 // signal wakes the dispatcher without blocking.
