@@ -207,6 +207,26 @@ func New(ctx context.Context, nc *nats.Conn, opts Options) (*Broker, error) {
 	return b, nil
 }
 
+// Open returns a Broker on the streams a korelay service already created,
+// creating and changing nothing: for tools that run beside a service
+// (korelay dlq) and must leave its ingest stream, consumer and buckets as
+// the service configured them. The Broker can publish, list, replay and
+// store dead letters; it has no Ledger or CronState and must not Consume.
+// When the dead-letter stream does not exist, the error wraps
+// jetstream.ErrStreamNotFound.
+func Open(ctx context.Context, nc *nats.Conn, opts Options) (*Broker, error) {
+	opts.setDefaults()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		return nil, fmt.Errorf("jetstream: %w", err)
+	}
+	b := &Broker{nc: nc, js: js, opts: opts, changed: make(chan struct{})}
+	if b.dlq, err = js.Stream(ctx, opts.DLQStream); err != nil {
+		return nil, fmt.Errorf("dead-letter stream %s: %w", opts.DLQStream, err)
+	}
+	return b, nil
+}
+
 // Stream is the name of the ingest stream.
 func (b *Broker) Stream() string { return b.opts.Stream }
 

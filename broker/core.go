@@ -16,7 +16,8 @@ import (
 // Core NATS is at-most-once: a message is gone once received, whatever the
 // handler returns (the Disposition is ignored and Msg.LastAttempt is always
 // set), and messages published while korelay is down or disconnected are
-// lost. Event ids are "core-<nuid>".
+// lost. A message carrying HeaderEventID (as korelay's own webhook and cron
+// events do) keeps that event id; others get a new CoreEventID.
 //
 // When ctx ends, ConsumeCore drains its subscriptions, waits up to
 // DefaultDrainTimeout for running handlers, then cancels their context and
@@ -80,9 +81,22 @@ func drainSubscriptions(subs []*nats.Subscription, timeout time.Duration) {
 	}
 }
 
+// HeaderEventID carries the event id of an event published on core NATS,
+// where no stream sequence exists: the id a webhook answered with is the id
+// its logs and dead letters carry.
+const HeaderEventID = "Korelay-Event-Id"
+
+// CoreEventID returns a new unique event id for core-NATS mode,
+// "core-<nuid>".
+func CoreEventID() string { return "core-" + nuid.Next() }
+
 func coreMsg(m *nats.Msg) Msg {
+	id := m.Header.Get(HeaderEventID)
+	if id == "" {
+		id = CoreEventID()
+	}
 	return Msg{
-		EventID:      "core-" + nuid.Next(),
+		EventID:      id,
 		Subject:      m.Subject,
 		Header:       m.Header,
 		Data:         m.Data,

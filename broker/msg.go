@@ -11,7 +11,7 @@ import (
 // Msg is one event delivery handed to a Handler.
 type Msg struct {
 	// EventID is "<stream>-<sequence>" in lower case (rules.Event.ID); in
-	// core-NATS mode a unique "core-<nuid>".
+	// core-NATS mode its HeaderEventID or a unique "core-<nuid>".
 	EventID string
 	// Subject is the subject the event was published on (for a replayed
 	// event, its original subject).

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"maps"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -49,7 +48,7 @@ func (e *positionError) Unwrap() error { return e.err }
 
 // loadDataset reads one YAML, JSON or CSV file.
 func loadDataset(path string) (any, error) {
-	src, err := os.ReadFile(path)
+	src, err := ReadFile(path, MaxDatasetSize)
 	if err != nil {
 		return nil, fmt.Errorf("read: %w", errors.Unwrap(err))
 	}

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -77,7 +76,7 @@ func Load(paths []string, env Env) (*Set, error) {
 			continue
 		}
 		files = append(files, p)
-		src, err := os.ReadFile(p)
+		src, err := ReadFile(p, MaxRuleFileSize)
 		if err != nil {
 			errs.addErr(pos{file: p, line: 1, col: 1}, err, "read rule file: %v", errors.Unwrap(err))
 			continue

@@ -4,12 +4,10 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"strings"
 	"sync"
 	"time"
 
 	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nuid"
 
 	"github.com/korelay/korelay/broker"
 )
@@ -23,16 +21,12 @@ type deadLetterer interface {
 // corePublisher publishes on core NATS: at-most-once, nothing is stored.
 type corePublisher struct{ nc *nats.Conn }
 
-// HeaderEventID carries the event id on core NATS, where no stream
-// sequence exists.
-const HeaderEventID = "Korelay-Event-Id"
-
 func (p corePublisher) Publish(_ context.Context, msg *nats.Msg) (string, error) {
-	id := "core-" + strings.ToLower(nuid.Next())
+	id := broker.CoreEventID()
 	if msg.Header == nil {
 		msg.Header = nats.Header{}
 	}
-	msg.Header.Set(HeaderEventID, id)
+	msg.Header.Set(broker.HeaderEventID, id)
 	if err := p.nc.PublishMsg(msg); err != nil {
 		return "", fmt.Errorf("publish %s: %w", msg.Subject, err)
 	}

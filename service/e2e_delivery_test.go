@@ -226,3 +226,37 @@ func TestE2EPermanentFailureIsDeadLetteredThenReplayed(t *testing.T) {
 		t.Errorf("dead letters after replay: %+v (err %v), want none", dls, err)
 	}
 }
+
+// Two messages of one rule and event to the same identity that Kore both
+// refuses are two dead letters, each saying which message was not sent.
+func TestE2EDeadLettersOfDistinctMessagesAreKept(t *testing.T) {
+	t.Parallel()
+	e := startE2E(t, e2eSpec{Rules: `
+rules:
+  - name: items
+    on: {nats: "items.>"}
+    for_each: event.items
+    notify: {channel: slack, to: event.email, text: "item {{ .item }}"}
+`})
+	fail := koretest.Failure{Endpoint: kore.EndpointNotify, Status: 400, Body: `{"errors":[{"msg":"no","code":400}]}`}
+	e.kore.FailNext(2, fail)
+	b := e.broker()
+	e.publish("items.new", `{"email": "ann@example.com", "items": ["a", "b"]}`)
+	var dls []broker.DeadLetter
+	eventually(t, e2eDeadline, func() bool {
+		v, _ := e.metric("korelay_dead_letters_total", `rule="items"`, `reason="permanent"`)
+		return v == 2
+	}, func() string { return "the two refused notifications were not dead-lettered" })
+	eventually(t, e2eDeadline, func() bool {
+		var err error
+		dls, err = b.DeadLetters(context.Background(), broker.DLQFilter{Rule: "items"})
+		return err == nil && len(dls) >= 2
+	}, func() string { return fmt.Sprintf("%d dead letters stored, want 2: %+v", len(dls), dls) })
+	var msgs []string
+	for _, d := range dls {
+		msgs = append(msgs, d.MessageType+":"+d.Message)
+	}
+	if slices.Sort(msgs); !slices.Equal(msgs, []string{"text:item a", "text:item b"}) {
+		t.Errorf("dead letters carry messages %q, want text:item a and text:item b", msgs)
+	}
+}

@@ -312,16 +312,13 @@ func (e *e2e) streamMsgs() uint64 {
 }
 
 // broker opens korelay's streams on the service's NATS the way `korelay
-// dlq` does: the same stream name, subjects and consumer settings.
+// dlq` does (broker.Open: nothing created or changed).
 func (e *e2e) broker() *broker.Broker {
 	e.t.Helper()
 	e.jetstream()
-	b, err := broker.New(context.Background(), e.nc, broker.Options{
-		Stream: e.cfg.NATS.Stream, Subjects: e.svc.Rules().NATSSubjects(), ExternalStream: e.cfg.NATS.StreamFrom,
-		AckWait: e.cfg.NATS.AckWait, MaxDeliver: e.cfg.NATS.MaxDeliver, MaxAckPending: e.cfg.NATS.MaxAckPending,
-	})
+	b, err := broker.Open(context.Background(), e.nc, broker.Options{Stream: e.cfg.NATS.Stream})
 	if err != nil {
-		e.t.Fatalf("broker.New: %v", err)
+		e.t.Fatalf("broker.Open: %v", err)
 	}
 	return b
 }

@@ -101,7 +101,8 @@ func (s *Service) deadLetterEvent(ctx context.Context, rt *runtime, m broker.Msg
 func deadLetterFor(m broker.Msg, o delivery.Outcome) broker.DeadLetter {
 	dl := broker.DeadLetter{
 		EventID: o.EventID, Rule: o.Rule, Reason: o.Reason, Response: o.Response,
-		Channel: o.Channel, Identities: o.Identities, Attempts: o.Attempts, Time: time.Now(),
+		Channel: o.Channel, MessageType: o.MessageType, Message: o.Message,
+		Identities: o.Identities, Attempts: o.Attempts, Time: time.Now(),
 		Subject: m.Subject, Header: m.Header, Data: m.Data,
 	}
 	if o.Err != nil {

@@ -56,6 +56,9 @@ func (s *Service) watchRules(ctx context.Context, rt *runtime) {
 		case <-ctx.Done():
 			return
 		case <-s.opts.Reload:
+			// The files as reloaded now: the next tick must not reload
+			// them again.
+			last = s.fingerprint()
 		case <-tick:
 			fp := s.fingerprint()
 			if fp == last {

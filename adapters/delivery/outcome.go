@@ -48,8 +48,11 @@ const (
 // returns one Outcome per distinct result of each notification, in order.
 type Outcome struct {
 	Rule, Channel, EventID string
-	Identities             []string
-	Status                 Status
+	// MessageType and Message are the notification's message, so a dead
+	// letter says what was not sent.
+	MessageType, Message string
+	Identities           []string
+	Status               Status
 	// JobID is Kore's job id (StatusSent, and StatusDuplicate when the
 	// identities were sent by a concurrent delivery).
 	JobID string

@@ -54,15 +54,17 @@ func indexOf(keys []outcomeKey, k outcomeKey) int {
 
 func newOutcome(n *rules.Notification, r *result) Outcome {
 	return Outcome{
-		Rule:     n.Rule,
-		Channel:  n.Channel,
-		EventID:  n.EventID,
-		Status:   r.status,
-		JobID:    r.jobID,
-		Reason:   r.reason,
-		Err:      r.err,
-		Response: r.response,
-		Attempts: r.attempts,
+		Rule:        n.Rule,
+		Channel:     n.Channel,
+		EventID:     n.EventID,
+		MessageType: n.MessageType,
+		Message:     n.Message,
+		Status:      r.status,
+		JobID:       r.jobID,
+		Reason:      r.reason,
+		Err:         r.err,
+		Response:    r.response,
+		Attempts:    r.attempts,
 	}
 }
 

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/korelay/korelay/broker"
 	"github.com/korelay/korelay/config"
@@ -38,6 +40,10 @@ func cmdDLQ(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return fmt.Errorf("%s: nats.jetstream is false: core NATS keeps no dead letters (they are logged)", cfg.File)
 	}
 	b, closeFn, err := openBroker(ctx, cfg)
+	if errors.Is(err, jetstream.ErrStreamNotFound) {
+		fmt.Fprintln(stdout, "no dead letters (korelay has not run on this NATS yet)")
+		return nil
+	}
 	if err != nil {
 		return err
 	}
@@ -88,14 +94,15 @@ func oneLine(s string) string {
 
 // openBroker reaches korelay's JetStream: nats.url when set; else the
 // embedded server of a running korelay at nats.listen; else it opens
-// data_dir itself with a private embedded server.
+// data_dir itself with a private embedded server. It changes no stream or
+// consumer (broker.Open), so it neither needs the rules nor disturbs a
+// running service's configuration.
 func openBroker(ctx context.Context, cfg *config.Config) (*broker.Broker, func(), error) {
-	set, err := loadRules(cfg, time.Now)
-	if err != nil {
-		return nil, nil, err
-	}
 	url := cfg.NATS.URL
-	var srv *server.Server
+	var (
+		srv *server.Server
+		err error
+	)
 	if url == "" {
 		url = "nats://" + cfg.NATS.Listen
 		if !reachable(ctx, url) {
@@ -124,10 +131,7 @@ func openBroker(ctx context.Context, cfg *config.Config) (*broker.Broker, func()
 		closeAll()
 		return nil, nil, err
 	}
-	b, err := broker.New(ctx, nc, broker.Options{
-		Stream: cfg.NATS.Stream, Subjects: set.NATSSubjects(), ExternalStream: cfg.NATS.StreamFrom,
-		AckWait: cfg.NATS.AckWait, MaxDeliver: cfg.NATS.MaxDeliver, MaxAckPending: cfg.NATS.MaxAckPending,
-	})
+	b, err := broker.Open(ctx, nc, broker.Options{Stream: cfg.NATS.Stream})
 	if err != nil {
 		closeAll()
 		return nil, nil, err

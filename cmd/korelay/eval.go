@@ -34,6 +34,9 @@ func cmdEval(_ context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	if err := checkWebhookTrigger(cfg, *on); err != nil {
+		return err
+	}
 	set, err := loadRules(cfg, time.Now)
 	if err != nil {
 		return err
@@ -52,15 +55,20 @@ func cmdEval(_ context.Context, args []string, stdout, stderr io.Writer) error {
 	return printResult(stdout, res, *asJSON)
 }
 
+// maxEventFile bounds an event file (or stdin) given to eval.
+const maxEventFile = 16 << 20
+
 // readEventFile reads an event payload from JSON (numbers kept exact) or
 // YAML.
 func readEventFile(name string) (any, error) {
 	var data []byte
 	var err error
 	if name == "-" {
-		data, err = io.ReadAll(io.LimitReader(os.Stdin, 16<<20))
+		if data, err = io.ReadAll(io.LimitReader(os.Stdin, maxEventFile+1)); err == nil && len(data) > maxEventFile {
+			err = fmt.Errorf("stdin is larger than %d bytes", maxEventFile)
+		}
 	} else {
-		data, err = os.ReadFile(name)
+		data, err = rules.ReadFile(name, maxEventFile)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("read event: %w", err)

@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/korelay/korelay/config"
@@ -37,6 +38,20 @@ func rulesEnv(cfg *config.Config, now func() time.Time) rules.Env {
 		hooks[name] = true
 	}
 	return rules.Env{Webhooks: hooks, Groups: cfg.Groups, Datasets: cfg.Datasets, Now: now}
+}
+
+// checkWebhookTrigger reports an -on / test-case trigger "webhook:NAME" whose
+// NAME the configuration does not define: such an event can never arrive,
+// and evaluating it would silently produce nothing.
+func checkWebhookTrigger(cfg *config.Config, on string) error {
+	name, ok := strings.CutPrefix(on, "webhook:")
+	if !ok {
+		return nil
+	}
+	if _, defined := cfg.Webhooks[name]; !defined {
+		return fmt.Errorf("on %q: no webhook named %q in %s", on, name, cfg.File)
+	}
+	return nil
 }
 
 // loadRules loads every rule file the configuration names.

@@ -261,4 +261,46 @@ func TestRunRefusesWithoutCredentials(t *testing.T) {
 	if code != 1 || !strings.Contains(stderr, "kore.bot_id is not set") || !strings.Contains(stderr, "-dry-run") {
 		t.Fatalf("exit %d, stderr %q", code, stderr)
 	}
+	for _, line := range strings.Split(strings.TrimSpace(stderr), "\n") {
+		if !strings.HasPrefix(line, "korelay: ") || strings.HasPrefix(line, "korelay: korelay: ") {
+			t.Errorf("stderr line %q: want one \"korelay: \" prefix", line)
+		}
+	}
+}
+
+// A webhook the configuration does not define can never send an event:
+// eval and test say so instead of reporting "no notifications" (which an
+// `expect: []` case would take for a pass).
+func TestUnknownWebhookTrigger(t *testing.T) {
+	file := writeConfig(t, nil, "")
+	dir := filepath.Dir(file)
+	event := filepath.Join(dir, "event.json")
+	if err := os.WriteFile(event, []byte(`{"status": "shipped"}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr := korelay(t, "eval", "-config", file, "-on", "webhook:order", "-event", event)
+	if code != 1 || !strings.Contains(stderr, `no webhook named "order"`) {
+		t.Errorf("eval -on webhook:order: exit %d\nstdout %q\nstderr %q", code, stdout, stderr)
+	}
+	tests := filepath.Join(dir, "typo_test.yaml")
+	if err := os.WriteFile(tests, []byte("tests:\n  - name: silent\n    on: webhook:order\n    event: {status: pending}\n    expect: []\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, _ = korelay(t, "test", "-config", file, tests)
+	if code != 1 || !strings.Contains(stdout, `no webhook named "order"`) || !strings.Contains(stdout, "0 passed, 1 failed") {
+		t.Errorf("test with webhook:order: exit %d\n%s", code, stdout)
+	}
+}
+
+// A mistyped -log-level or -log-format is a usage error, not silently the
+// default.
+func TestRunRejectsBadLogFlags(t *testing.T) {
+	// No such file: without the flag check run stops at the config (exit 1).
+	file := filepath.Join(t.TempDir(), "missing.yaml")
+	for _, args := range [][]string{{"-log-level", "loud"}, {"-log-format", "xml"}} {
+		code, _, stderr := korelay(t, append([]string{"run", "-dry-run", "-config", file}, args...)...)
+		if code != 2 || !strings.Contains(stderr, args[0]) {
+			t.Errorf("run %v: exit %d, stderr %q; want 2 naming the flag", args, code, stderr)
+		}
+	}
 }

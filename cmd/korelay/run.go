@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"slices"
 	"syscall"
 	"time"
 
@@ -27,6 +28,12 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
+	if !slices.Contains([]string{"", "debug", "info", "warn", "error"}, *logLevel) {
+		return usageError(fs, "-log-level %q: want debug, info, warn or error", *logLevel)
+	}
+	if !slices.Contains([]string{"", "text", "json"}, *logFormat) {
+		return usageError(fs, "-log-format %q: want text or json", *logFormat)
+	}
 	cfg, err := loadConfig(*file, stderr)
 	if err != nil {
 		return err
@@ -42,7 +49,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	} else {
 		client, err := koreClient(cfg, m.InstrumentKore(koreTransport()))
 		if err != nil {
-			return fmt.Errorf("%w\nkorelay: run needs Kore credentials, or -dry-run to print what would be sent", err)
+			return fmt.Errorf("%w\nrun needs Kore credentials, or -dry-run to print what would be sent", err)
 		}
 		notifier = client
 	}

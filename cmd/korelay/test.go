@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"time"
 
@@ -39,6 +40,14 @@ func cmdTest(_ context.Context, args []string, stdout, stderr io.Writer) error {
 			failed++
 			continue
 		}
+		cases = slices.DeleteFunc(cases, func(c ruletest.Case) bool {
+			if err := checkWebhookTrigger(cfg, c.On); err != nil {
+				failed++
+				fmt.Fprintf(stdout, "FAIL %s:%d: %s\n    %v\n", c.File, c.Line, c.Name, err)
+				return true
+			}
+			return false
+		})
 		for _, r := range ruletest.Run(set, clock, cases, start) {
 			if r.Passed() {
 				passed++

@@ -3,10 +3,11 @@ package ruletest
 import (
 	"errors"
 	"fmt"
-	"os"
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/korelay/korelay/rules"
 )
 
 // Case is one rule unit test.
@@ -45,12 +46,9 @@ const MaxFileSize = 8 << 20
 
 // LoadFile reads one test file. Errors carry file:line:col.
 func LoadFile(path string) ([]Case, error) {
-	data, err := os.ReadFile(path)
+	data, err := rules.ReadFile(path, MaxFileSize)
 	if err != nil {
 		return nil, fmt.Errorf("read test file: %w", err)
-	}
-	if len(data) > MaxFileSize {
-		return nil, fmt.Errorf("%s: test file larger than %d bytes", path, MaxFileSize)
 	}
 	return Parse(path, data)
 }
