@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -62,6 +63,9 @@ func New(opts ...Option) (*Client, error) {
 		copied := *o.httpClient
 		hc = &copied
 	}
+	if hc.Transport == nil {
+		hc.Transport = NewTransport()
+	}
 	hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	c := &Client{
 		baseURL:     o.baseURL,
@@ -98,7 +102,9 @@ type request struct {
 // do sends r and decodes a 2xx answer into out. valid judges the decoded
 // answer; expect says what a valid answer is, for the error when it is not.
 func (c *Client) do(ctx context.Context, r request, out any, expect string, valid func() bool) error {
-	status, body, err := c.send(ctx, r)
+	buf := bodyBuffers.Get().(*bytes.Buffer)
+	defer putBodyBuffer(buf)
+	status, body, err := c.send(ctx, r, buf)
 	if err != nil {
 		return err
 	}
@@ -114,9 +120,22 @@ func (c *Client) do(ctx context.Context, r request, out any, expect string, vali
 	return nil
 }
 
-// send performs r and returns the status and body of a 2xx answer; any other
-// outcome is an error.
-func (c *Client) send(ctx context.Context, r request) (int, []byte, error) {
+// bodyBuffers hold response bodies while they are decoded, so a call does
+// not allocate a fresh, growing buffer for every answer.
+var bodyBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// putBodyBuffer returns buf to the pool unless an unusually large answer
+// grew it.
+func putBodyBuffer(buf *bytes.Buffer) {
+	if buf.Cap() <= 64<<10 {
+		buf.Reset()
+		bodyBuffers.Put(buf)
+	}
+}
+
+// send performs r and returns the status and body of a 2xx answer, read
+// into buf (valid until buf is reused); any other outcome is an error.
+func (c *Client) send(ctx context.Context, r request, buf *bytes.Buffer) (int, []byte, error) {
 	if c.timeout > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeoutCause(ctx, c.timeout, errRequestTimeout)
@@ -131,10 +150,10 @@ func (c *Client) send(ctx context.Context, r request) (int, []byte, error) {
 		return 0, nil, c.transportError(ctx, r.endpoint, "send request", err)
 	}
 	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBody+1))
-	if err != nil {
+	if _, err := buf.ReadFrom(io.LimitReader(resp.Body, maxResponseBody+1)); err != nil {
 		return 0, nil, c.transportError(ctx, r.endpoint, "read response", err)
 	}
+	body := buf.Bytes()
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		return 0, nil, newAPIError(r.endpoint, resp.StatusCode, resp.Header, body, c.now())
 	}

@@ -1,6 +1,7 @@
 package kore
 
 import (
+	"bytes"
 	"encoding/json"
 	"time"
 )
@@ -29,6 +30,11 @@ func (j *Job) UnmarshalJSON(b []byte) error {
 type lenientTime struct{ t time.Time }
 
 func (lt *lenientTime) UnmarshalJSON(b []byte) error {
+	// Fast path: a plain quoted timestamp, as Kore sends it.
+	if len(b) >= 2 && b[0] == '"' && b[len(b)-1] == '"' && bytes.IndexByte(b[1:len(b)-1], '\\') < 0 {
+		lt.t, _ = time.Parse(time.RFC3339Nano, string(b[1:len(b)-1]))
+		return nil
+	}
 	var s string
 	if json.Unmarshal(b, &s) == nil {
 		lt.t, _ = time.Parse(time.RFC3339Nano, s)

@@ -4,7 +4,10 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // Kore endpoint labels.
@@ -35,18 +38,52 @@ func (m *Metrics) InstrumentKore(next http.RoundTripper) http.RoundTripper {
 	if next == nil {
 		next = http.DefaultTransport
 	}
+	var children sync.Map // requestLabels → *requestMetrics
 	return roundTripper(func(req *http.Request) (*http.Response, error) {
 		endpoint := KoreEndpoint(req.URL.Path)
 		start := time.Now()
 		resp, err := next.RoundTrip(req)
-		m.KoreRequestDuration.WithLabelValues(endpoint).Observe(time.Since(start).Seconds())
-		code := "error"
+		code := 0 // a network error
 		if err == nil {
-			code = strconv.Itoa(resp.StatusCode)
+			code = resp.StatusCode
 		}
-		m.KoreRequests.WithLabelValues(endpoint, code).Inc()
+		key := requestLabels{endpoint, code}
+		rm, ok := children.Load(key)
+		if !ok {
+			rm, _ = children.LoadOrStore(key, m.newRequestMetrics(endpoint, code))
+		}
+		rm.(*requestMetrics).observe(time.Since(start))
 		return resp, err
 	})
+}
+
+// requestLabels identify the children of the Kore request metrics.
+type requestLabels struct {
+	endpoint string
+	code     int
+}
+
+// requestMetrics are the children of the Kore request metrics for one
+// endpoint and status, looked up once rather than on every call.
+type requestMetrics struct {
+	count    prometheus.Counter
+	duration prometheus.Observer
+}
+
+func (m *Metrics) newRequestMetrics(endpoint string, code int) *requestMetrics {
+	label := "error"
+	if code != 0 {
+		label = strconv.Itoa(code)
+	}
+	return &requestMetrics{
+		count:    m.KoreRequests.WithLabelValues(endpoint, label),
+		duration: m.KoreRequestDuration.WithLabelValues(endpoint),
+	}
+}
+
+func (r *requestMetrics) observe(d time.Duration) {
+	r.duration.Observe(d.Seconds())
+	r.count.Inc()
 }
 
 type roundTripper func(*http.Request) (*http.Response, error)

@@ -65,11 +65,13 @@ type e2eSpec struct {
 	Edit func(*config.Config)
 	// ConfigFile, when set, is parsed instead of the generated YAML.
 	ConfigFile string
+	// LogLevel is the service's log level; zero means debug.
+	LogLevel slog.Level
 }
 
 // e2e is one running service and its surroundings.
 type e2e struct {
-	t      *testing.T
+	t      testing.TB
 	spec   e2eSpec
 	dir    string
 	cfg    *config.Config
@@ -89,7 +91,7 @@ type e2e struct {
 
 // startE2E builds a service from spec, runs it and waits until it is ready.
 // It is stopped when the test ends.
-func startE2E(t *testing.T, spec e2eSpec) *e2e {
+func startE2E(t testing.TB, spec e2eSpec) *e2e {
 	t.Helper()
 	e := &e2e{t: t, spec: spec, logs: &syncBuffer{}, http: &http.Client{Timeout: 10 * time.Second}}
 	e.kore = spec.Fake
@@ -111,7 +113,7 @@ func startE2E(t *testing.T, spec e2eSpec) *e2e {
 	m := metrics.New(e.reg)
 	notifier := spec.Notifier
 	if notifier == nil {
-		notifier = koreClientFor(t, e.cfg, m.InstrumentKore(nil))
+		notifier = koreClientFor(t, e.cfg, m.InstrumentKore(kore.NewTransport()))
 	}
 	watch := spec.Watch
 	if watch == 0 {
@@ -124,7 +126,7 @@ func startE2E(t *testing.T, spec e2eSpec) *e2e {
 	ready := make(chan struct{})
 	svc, err := New(Options{
 		Config: e.cfg, Notifier: notifier, Registry: e.reg, Metrics: m,
-		Logger:        slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		Logger:        slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: logLevel(spec.LogLevel)})),
 		WatchInterval: watch, ShutdownTimeout: shutdown, Ready: ready,
 	})
 	if err != nil {
@@ -209,7 +211,7 @@ func indent(s string) string {
 
 // koreClientFor builds the Kore client from the kore section the way
 // cmd/korelay does.
-func koreClientFor(t *testing.T, cfg *config.Config, transport http.RoundTripper) *kore.Client {
+func koreClientFor(t testing.TB, cfg *config.Config, transport http.RoundTripper) *kore.Client {
 	t.Helper()
 	if err := cfg.RequireKore(); err != nil {
 		t.Fatal(err)
@@ -474,4 +476,12 @@ func (s *syncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
+}
+
+// logLevel is the spec's log level, debug when unset.
+func logLevel(l slog.Level) slog.Level {
+	if l == 0 {
+		return slog.LevelDebug
+	}
+	return l
 }

@@ -4,17 +4,16 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net/http"
 	"os"
 	"os/signal"
 	"slices"
 	"syscall"
-	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/korelay/korelay/adapters/dryrun"
+	"github.com/korelay/korelay/kore"
 	"github.com/korelay/korelay/metrics"
 	"github.com/korelay/korelay/service"
 )
@@ -47,7 +46,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		notifier = dryrun.New(stdout)
 		log.Info("dry run: Kore calls are printed, not sent")
 	} else {
-		client, err := koreClient(cfg, m.InstrumentKore(koreTransport()))
+		client, err := koreClient(cfg, m.InstrumentKore(kore.NewTransport()))
 		if err != nil {
 			return fmt.Errorf("%w\nrun needs Kore credentials, or -dry-run to print what would be sent", err)
 		}
@@ -70,16 +69,6 @@ func orConfig(flagValue, configValue string) string {
 		return flagValue
 	}
 	return configValue
-}
-
-// koreTransport keeps enough idle connections to Kore for the delivery
-// engine's concurrent calls, so calls reuse TCP and TLS connections.
-func koreTransport() http.RoundTripper {
-	t := http.DefaultTransport.(*http.Transport).Clone()
-	t.MaxIdleConns = 128
-	t.MaxIdleConnsPerHost = 64
-	t.IdleConnTimeout = 90 * time.Second
-	return t
 }
 
 // forwardSIGHUP turns SIGHUP into a reload request.
