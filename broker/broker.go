@@ -100,6 +100,10 @@ type Options struct {
 	LedgerBucket string
 	// CronBucket is the KV bucket of cron rules' last fire times.
 	CronBucket string
+	// OnExhausted, if set, is called after Consume dead-letters an event
+	// whose handler asked for redelivery on its last allowed delivery (for
+	// metrics: the handler never sees that dead letter).
+	OnExhausted func(eventID string)
 	// Logger receives what Consume cannot return: interrupted pulls and a
 	// failure to dead-letter an event on its last delivery. Nil discards.
 	Logger *slog.Logger

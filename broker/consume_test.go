@@ -122,7 +122,8 @@ func TestTermNotRedelivered(t *testing.T) {
 }
 
 func TestLastAttemptNakIsDeadLettered(t *testing.T) {
-	b, _ := setup(t, Options{MaxDeliver: 2})
+	exhausted := make(chan string, 1)
+	b, _ := setup(t, Options{MaxDeliver: 2, OnExhausted: func(id string) { exhausted <- id }})
 	h, got := collect(func(Msg) Disposition { return Nak(0) })
 	consume(t, b, h)
 	id := publish(t, b, "korelay.webhook.orders", `{"id":1}`, nil)
@@ -139,6 +140,14 @@ func TestLastAttemptNakIsDeadLettered(t *testing.T) {
 	}
 	if len(dls) != 1 || dls[0].Reason != "exhausted" || dls[0].Attempts != 2 || dls[0].Subject != "korelay.webhook.orders" || string(dls[0].Data) != `{"id":1}` {
 		t.Errorf("dead letters = %+v", dls)
+	}
+	select {
+	case got := <-exhausted:
+		if got != id {
+			t.Errorf("OnExhausted(%q), want %q", got, id)
+		}
+	default:
+		t.Error("OnExhausted was not called")
 	}
 }
 

@@ -44,6 +44,9 @@ func (r *run) handle(jm jetstream.Msg) {
 				b.opts.Logger.Error("dead-letter an exhausted event", "event_id", m.EventID, "err", err)
 			} else {
 				_ = jm.TermWithReason("korelay: redelivery limit reached, dead-lettered")
+				if b.opts.OnExhausted != nil {
+					b.opts.OnExhausted(m.EventID)
+				}
 				return
 			}
 		}

@@ -110,3 +110,10 @@ func deadLetterFor(m broker.Msg, o delivery.Outcome) broker.DeadLetter {
 	}
 	return dl
 }
+
+// eventExhausted counts an event the broker dead-lettered because its
+// redeliveries ran out before delivery settled.
+func (s *Service) eventExhausted(eventID string) {
+	s.metrics.DeadLetters.WithLabelValues("", delivery.ReasonExhausted).Inc()
+	s.log.Error("dead-lettered: redelivery limit reached", "event_id", eventID, "reason", delivery.ReasonExhausted)
+}

@@ -122,7 +122,7 @@ func (rt *runtime) build(ctx context.Context) error {
 		b, err := broker.New(ctx, rt.nc, broker.Options{
 			Stream: cfg.NATS.Stream, Subjects: s.Rules().NATSSubjects(), ExternalStream: cfg.NATS.StreamFrom,
 			AckWait: cfg.NATS.AckWait, MaxDeliver: cfg.NATS.MaxDeliver, MaxAckPending: cfg.NATS.MaxAckPending,
-			Logger: s.log,
+			DrainTimeout: s.opts.ShutdownTimeout, OnExhausted: s.eventExhausted, Logger: s.log,
 		})
 		if err != nil {
 			return err
