@@ -209,3 +209,21 @@ func TestExampleConfigLoads(t *testing.T) {
 		t.Errorf("dataset path not resolved: %s", cfg.Datasets["employees"])
 	}
 }
+
+func TestAliasAmplificationIsRefused(t *testing.T) {
+	// One anchor of 1000 identities reused 1100 times: a small file that
+	// expands to over a million values.
+	var b strings.Builder
+	b.WriteString("rules: [a]\ngroups:\n  a: &a [")
+	for i := range 1000 {
+		fmt.Fprintf(&b, "u%d@x.com, ", i)
+	}
+	b.WriteString("z@x.com]\n")
+	for i := range 1100 {
+		fmt.Fprintf(&b, "  g%d: *a\n", i)
+	}
+	_, err := Parse("k.yaml", []byte(b.String()), env(nil))
+	if err == nil || !strings.Contains(err.Error(), "expands to more than 1000000 values") {
+		t.Fatalf("err = %.200v", err)
+	}
+}

@@ -16,7 +16,12 @@ type decoder struct {
 	file      string
 	errs      []error
 	positions map[string]Position
+	nodes     int // nodes visited, bounded by maxNodes
 }
+
+// maxNodes bounds the nodes one file may expand to, so a YAML alias bomb
+// (aliases of aliases) cannot make decoding take exponential time.
+const maxNodes = 1_000_000
 
 func (d *decoder) errorf(n *yaml.Node, path, format string, args ...any) {
 	msg := fmt.Sprintf(format, args...)
@@ -29,6 +34,13 @@ func (d *decoder) errorf(n *yaml.Node, path, format string, args ...any) {
 func (d *decoder) decode(n *yaml.Node, v reflect.Value, path string) {
 	if n.Kind == yaml.AliasNode {
 		n = n.Alias
+	}
+	if d.nodes++; d.nodes > maxNodes {
+		if d.nodes == maxNodes+1 {
+			d.errs = append(d.errs, fmt.Errorf("%s:%d:%d: the configuration expands to more than %d values (YAML aliases?)",
+				d.file, n.Line, n.Column, maxNodes))
+		}
+		return
 	}
 	d.positions[path] = Position{File: d.file, Line: n.Line, Column: n.Column}
 	if n.Kind == yaml.ScalarNode && n.Tag == "!!null" {
