@@ -1,12 +1,13 @@
 package config
 
 import (
-	"errors"
 	"fmt"
 	"reflect"
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/korelay/korelay/internal/yamlerr"
 )
 
 // decoder walks a yaml.Node tree and a Go value together, so that every
@@ -76,7 +77,7 @@ func (d *decoder) leaf(n *yaml.Node, v reflect.Value, path string) {
 		return
 	}
 	if err := n.Decode(v.Addr().Interface()); err != nil {
-		d.errorf(n, path, "%s", cleanYAMLError(err))
+		d.errorf(n, path, "%s", yamlerr.Message(err))
 	}
 }
 
@@ -166,18 +167,4 @@ func kindName(n *yaml.Node) string {
 	default:
 		return fmt.Sprintf("%q", n.Value)
 	}
-}
-
-// cleanYAMLError drops yaml.v3's "yaml: unmarshal errors:\n  line N: "
-// decoration, since the position is already in front of the message.
-func cleanYAMLError(err error) string {
-	var te *yaml.TypeError
-	if errors.As(err, &te) && len(te.Errors) > 0 {
-		msg := te.Errors[0]
-		if _, rest, ok := strings.Cut(msg, ": "); ok && strings.HasPrefix(msg, "line ") {
-			msg = rest
-		}
-		return msg
-	}
-	return err.Error()
 }

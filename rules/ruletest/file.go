@@ -3,10 +3,11 @@ package ruletest
 import (
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/korelay/korelay/internal/yamlerr"
 
 	"github.com/korelay/korelay/rules"
 )
@@ -58,7 +59,7 @@ func LoadFile(path string) ([]Case, error) {
 func Parse(path string, data []byte) ([]Case, error) {
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
-		return nil, fmt.Errorf("%s: %s", path, yamlMessage(err))
+		return nil, fmt.Errorf("%s: %s", path, yamlerr.Message(err))
 	}
 	if len(doc.Content) == 0 {
 		return nil, fmt.Errorf("%s: the test file is empty", path)
@@ -149,7 +150,7 @@ func (p *parser) caseField(c *Case, key, val *yaml.Node) {
 		p.errorf(key, "unknown key %q (known: name, on, event, headers, now, expect)", key.Value)
 	}
 	if err != nil {
-		p.errorf(val, "%s: %s", key.Value, yamlMessage(err))
+		p.errorf(val, "%s: %s", key.Value, yamlerr.Message(err))
 	}
 }
 
@@ -171,7 +172,7 @@ func (p *parser) expectations(n *yaml.Node) []Expectation {
 		}
 		var e Expectation
 		if err := item.Decode(&e); err != nil {
-			p.errorf(item, "expect: %s", yamlMessage(err))
+			p.errorf(item, "expect: %s", yamlerr.Message(err))
 			continue
 		}
 		if e.Rule == "" {
@@ -204,21 +205,4 @@ func normalize(v any) any {
 		return x
 	}
 	return v
-}
-
-// yamlMessage flattens a yaml.v3 error into one line without its
-// "yaml: unmarshal errors:" decoration (the position is already in front).
-func yamlMessage(err error) string {
-	var te *yaml.TypeError
-	if errors.As(err, &te) && len(te.Errors) > 0 {
-		msgs := make([]string, len(te.Errors))
-		for i, m := range te.Errors {
-			if _, rest, ok := strings.Cut(m, ": "); ok && strings.HasPrefix(m, "line ") {
-				m = rest
-			}
-			msgs[i] = m
-		}
-		return strings.Join(msgs, "; ")
-	}
-	return strings.ReplaceAll(err.Error(), "\n", " ")
 }
