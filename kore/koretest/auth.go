@@ -59,6 +59,9 @@ func (s *Server) authenticate(h http.Header) (reply, bool) {
 // verify checks a JWT against the server's credentials at wall-clock time
 // now. Its errors never quote the token.
 func (s *Server) verify(tok string, now time.Time) error {
+	if s.cachedValid(tok, now) {
+		return nil
+	}
 	if alg := algOf(tok); alg != "HS256" && alg != "" {
 		return fmt.Errorf("alg %q: want HS256", alg)
 	}
@@ -84,7 +87,29 @@ func (s *Server) verify(tok string, now time.Time) error {
 	if s.cfg.enforceJTI {
 		return s.useJTI(c.JTI, exp, now)
 	}
+	s.remember(tok, exp)
 	return nil
+}
+
+// maxVerified bounds the cache of verified tokens.
+const maxVerified = 1024
+
+// cachedValid reports whether tok was verified before and has not expired.
+func (s *Server) cachedValid(tok string, now time.Time) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	exp, ok := s.verified[tok]
+	return ok && now.Before(exp)
+}
+
+// remember caches a verified token until exp.
+func (s *Server) remember(tok string, exp time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.verified) >= maxVerified {
+		clear(s.verified)
+	}
+	s.verified[tok] = exp
 }
 
 // algOf returns the alg of a token's header, for error messages.

@@ -35,6 +35,9 @@ type Server struct {
 	failures []Failure
 	limiter  limiter
 	seenJTI  map[string]time.Time
+	// verified caches tokens already checked, until their exp, when JTI is
+	// not enforced: a client reusing its token is checked once.
+	verified map[string]time.Time
 	jobs     map[string]*job
 	unknown  map[string]bool
 	devices  map[string][]kore.Device
@@ -56,6 +59,7 @@ func NewServer(opts ...Option) *Server {
 		cfg:          cfg,
 		limiter:      limiter{perMinute: cfg.perMinute, perHour: cfg.perHour, minute: cfg.minute, hour: cfg.hour},
 		seenJTI:      map[string]time.Time{},
+		verified:     map[string]time.Time{},
 		jobs:         map[string]*job{},
 		unknown:      map[string]bool{},
 		devices:      map[string][]kore.Device{},
