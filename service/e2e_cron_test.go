@@ -1,6 +1,7 @@
 package service
 
 import (
+	"context"
 	"fmt"
 	"slices"
 	"strings"
@@ -84,7 +85,18 @@ func TestE2ETwoReplicasShareWork(t *testing.T) {
 `
 	spec := e2eSpec{Rules: rules, Extra: teamGroup, NATSURL: srv.ClientURL(), Fake: fake, Dir: dir}
 	a := startE2E(t, spec)
+	shared := a.broker()
+	eventually(t, e2eDeadline, func() bool {
+		n, err := shared.WaitingPulls(context.Background())
+		return err == nil && n > 0
+	}, func() string { return "the first replica pulling" })
 	b := startE2E(t, spec)
+	// Each replica spends its own budget: the second must say so.
+	const replicaWarning = "another korelay replica is consuming this stream"
+	if strings.Contains(a.logs.String(), replicaWarning) || !strings.Contains(b.logs.String(), replicaWarning) {
+		t.Errorf("replica warning: first replica %v, second %v; want false, true",
+			strings.Contains(a.logs.String(), replicaWarning), strings.Contains(b.logs.String(), replicaWarning))
+	}
 
 	const pings = 30
 	var payloads []string

@@ -128,6 +128,7 @@ func (rt *runtime) build(ctx context.Context) error {
 			return err
 		}
 		rt.broker, rt.ingest, rt.dlq = b, b, b
+		rt.warnIfReplicas(ctx)
 		ledger, state = b.Ledger(), b.CronState()
 	} else {
 		rt.ingest = corePublisher{nc: rt.nc}
@@ -248,4 +249,18 @@ func (rt *runtime) close() {
 		rt.server.Shutdown()
 		rt.server.WaitForShutdown()
 	}
+}
+
+// warnIfReplicas warns when another korelay already consumes the same
+// stream: each replica keeps its own Kore budget, so together they may
+// exceed Kore's limit unless each is given a share.
+func (rt *runtime) warnIfReplicas(ctx context.Context) {
+	n, err := rt.broker.WaitingPulls(ctx)
+	if err != nil || n == 0 {
+		return
+	}
+	b := rt.s.cfg.Kore.Budget
+	rt.s.log.Warn("another korelay replica is consuming this stream; each replica spends its own kore.budget, "+
+		"so set per_minute and per_hour to Kore's limits divided by the number of replicas",
+		"stream", rt.broker.Stream(), "per_minute", b.PerMinute, "per_hour", b.PerHour)
 }
