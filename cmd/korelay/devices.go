@@ -26,12 +26,12 @@ func (l *listFlag) String() string     { return strings.Join(*l, ",") }
 func (l *listFlag) Set(v string) error { *l = append(*l, splitList(v)...); return nil }
 
 type devicesArgs struct {
-	user, os        string
-	devices         listFlag
-	all, dryRun     bool
-	file            *string
-	action          string
-	stdout, stderrW io.Writer
+	user, os    string
+	devices     listFlag
+	all, dryRun bool
+	file        *string
+	action      string
+	stdout      io.Writer
 }
 
 func cmdDevices(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -39,7 +39,7 @@ func cmdDevices(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		fmt.Fprintln(stderr, "usage: korelay devices subscribe|list|unsubscribe -user U [-device D ...] [-os android|ios] [-all] [-dry-run]")
 		return errUsage
 	}
-	a := devicesArgs{action: args[0], stdout: stdout, stderrW: stderr}
+	a := devicesArgs{action: args[0], stdout: stdout}
 	fs := newFlagSet("devices "+a.action, stderr)
 	a.file = configFlag(fs)
 	fs.StringVar(&a.user, "user", "", "the Kore user id (u-…)")
