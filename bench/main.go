@@ -39,6 +39,9 @@ type options struct {
 	LogLevel string        // korelay's log level
 	Pending  int           // bound of PublishAsync's pending acks
 	Keep     bool          // keep the temporary directory
+	// KillAfter, when positive, SIGKILLs korelay once this many
+	// notifications arrived and starts a fresh one on the same NATS.
+	KillAfter int64
 
 	BudgetMinute, BudgetHour int // korelay's kore.budget
 }
@@ -59,6 +62,7 @@ func main() {
 	fs.StringVar(&o.Bin, "bin", "", "use this korelay binary instead of building ./cmd/korelay")
 	fs.StringVar(&o.LogLevel, "log-level", "info", "korelay's log level (its log goes to a file in the temp dir)")
 	fs.IntVar(&o.Pending, "pending", 4096, "max outstanding PublishAsync acks")
+	fs.Int64Var(&o.KillAfter, "kill", 0, "SIGKILL korelay after this many notifications and restart it (max mode only): nothing may be lost; duplicates are reported, at most the calls in flight")
 	fs.IntVar(&o.BudgetMinute, "budget-minute", 10000000, "korelay's kore.budget.per_minute (calls are spread at per_minute/60 a second)")
 	fs.IntVar(&o.BudgetHour, "budget-hour", 100000000, "korelay's kore.budget.per_hour")
 	fs.BoolVar(&o.Keep, "keep", false, "keep the temporary directory (binary, config, korelay logs)")
@@ -131,6 +135,10 @@ func (o options) check() error {
 		return fmt.Errorf("-n %d: want at least 2", o.N)
 	case o.Mode != "max" && o.Mode != "paced" && o.Mode != "both":
 		return fmt.Errorf("-mode %q: want max, paced or both", o.Mode)
+	case o.KillAfter > 0 && o.Mode != "max":
+		return fmt.Errorf("-kill works with -mode max only")
+	case o.KillAfter >= int64(o.N+1)/2:
+		return fmt.Errorf("-kill %d: must be below the %d matching events", o.KillAfter, (o.N+1)/2)
 	case o.Rate <= 0:
 		return fmt.Errorf("-rate %v: want > 0", o.Rate)
 	case o.Tick <= 0 || o.Runs < 1 || o.Pending < 1 || o.BudgetMinute < 1 || o.BudgetHour < 1:

@@ -55,7 +55,7 @@ func runOnce(ctx context.Context, o options, mode, bin, dir string) (*Result, er
 	if err != nil {
 		return nil, err
 	}
-	proc, err := startKorelay(bin, cfg, dir)
+	proc, err := startKorelay(bin, cfg, dir, "korelay.log")
 	if err != nil {
 		return nil, err
 	}
@@ -101,6 +101,17 @@ func runOnce(ctx context.Context, o options, mode, bin, dir string) (*Result, er
 	res.PublishSeconds = (pubEnd - pubStart).Seconds()
 	res.PublishRate = float64(o.N) / res.PublishSeconds
 
+	var killedCPU time.Duration
+	if o.KillAfter > 0 && err == nil {
+		var kerr error
+		proc, killedCPU, kerr = killAndRestart(ctx, o, rec, proc, bin, cfg, dir, httpAddr)
+		if kerr != nil {
+			return nil, kerr
+		}
+		defer proc.kill()
+		pid, cpu0 = proc.cmd.Process.Pid, -killedCPU+cpu0
+		res.Killed, res.AllowedDuplicates = true, maxCallsInFlight
+	}
 	werr := waitDone(ctx, o, rec, pub.js)
 	cpu1, cerr := cpuTime(pid)
 	self1, _ := cpuTime(os.Getpid())
@@ -167,4 +178,33 @@ func waitDone(ctx context.Context, o options, rec *recorder, js jetstream.JetStr
 		case <-time.After(20 * time.Millisecond):
 		}
 	}
+}
+
+// maxCallsInFlight is the delivery engine's default concurrency: at most
+// this many Kore calls can have been accepted but not yet recorded when
+// korelay is killed.
+const maxCallsInFlight = 32
+
+// killAndRestart waits until o.KillAfter notifications arrived, SIGKILLs
+// korelay (no drain, no shutdown) and starts a fresh one on the same
+// configuration. It returns the new process and the CPU the killed one used.
+func killAndRestart(ctx context.Context, o options, rec *recorder, proc *korelayProc, bin, cfg, dir, httpAddr string) (*korelayProc, time.Duration, error) {
+	for rec.delivered.Load() < o.KillAfter {
+		select {
+		case <-ctx.Done():
+			return nil, 0, ctx.Err()
+		case <-time.After(time.Millisecond):
+		}
+	}
+	used, _ := cpuTime(proc.cmd.Process.Pid)
+	proc.kill()
+	next, err := startKorelay(bin, cfg, dir, "korelay-restarted.log")
+	if err != nil {
+		return nil, 0, fmt.Errorf("restart korelay: %w", err)
+	}
+	if err := next.waitReady(ctx, httpAddr, 30*time.Second); err != nil {
+		next.kill()
+		return nil, 0, fmt.Errorf("restarted korelay: %w", err)
+	}
+	return next, used, nil
 }

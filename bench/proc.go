@@ -26,9 +26,9 @@ type korelayProc struct {
 	err    error         // its exit status, once exited
 }
 
-// startKorelay runs `bin run -config cfg`, logging to dir/korelay.log.
-func startKorelay(bin, cfg, dir string) (*korelayProc, error) {
-	logPath := filepath.Join(dir, "korelay.log")
+// startKorelay runs `bin run -config cfg`, logging to dir/logName.
+func startKorelay(bin, cfg, dir, logName string) (*korelayProc, error) {
+	logPath := filepath.Join(dir, logName)
 	logFile, err := os.Create(logPath)
 	if err != nil {
 		return nil, err
