@@ -22,6 +22,43 @@ const huge = 1 << 40
 // runOnce runs one mode against a fresh NATS store, fake Kore and korelay
 // in dir, and returns what it measured.
 func runOnce(ctx context.Context, o options, mode, bin, dir string) (*Result, error) {
+	env, err := startEnv(ctx, o, bin, dir)
+	if err != nil {
+		return nil, err
+	}
+	defer env.close()
+	res := &Result{Mode: mode, Events: o.N, Matching: (o.N + 1) / 2}
+	if mode == "paced" {
+		res.Rate = o.Rate
+	}
+	if err := env.measure(ctx, o, mode, res); err != nil {
+		return nil, err
+	}
+	res.check()
+	if !res.OK {
+		res.LogTail = env.proc.tail()
+	}
+	return res, nil
+}
+
+// env is one run's surroundings: NATS, the fake Kore, korelay and the
+// publisher.
+type env struct {
+	bin, dir, cfg, httpAddr string
+	koreURL                 string
+	c                       *clock
+	ns                      interface{ Shutdown() }
+	fake                    *koretest.Server
+	rec                     *recorder
+	koreSrv                 *http.Server
+	proc                    *korelayProc
+	nc                      *nats.Conn
+	pub                     *publisher
+}
+
+// startEnv starts NATS, the fake Kore and korelay, and waits until korelay
+// is ready and its stream exists.
+func startEnv(ctx context.Context, o options, bin, dir string) (*env, error) {
 	if err := os.MkdirAll(filepath.Join(dir, "nats"), 0o700); err != nil {
 		return nil, err
 	}
@@ -29,90 +66,112 @@ func runOnce(ctx context.Context, o options, mode, bin, dir string) (*Result, er
 	if err != nil {
 		return nil, err
 	}
-	defer ns.Shutdown()
-
-	c := newClock(o.N)
-	fake := koretest.NewServer(koretest.WithLimits(huge, huge))
-	defer fake.Close()
-	rec := newRecorder(fake, o.N, c)
-	koreLn, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
+	e := &env{bin: bin, dir: dir, c: newClock(o.N), ns: ns}
+	e.fake = koretest.NewServer(koretest.WithLimits(huge, huge))
+	e.rec = newRecorder(e.fake, o.N, e.c)
+	if err := e.startKore(); err != nil {
+		e.close()
 		return nil, err
 	}
-	koreSrv := &http.Server{Handler: rec, ReadHeaderTimeout: 10 * time.Second}
-	go func() { _ = koreSrv.Serve(koreLn) }()
-	defer koreSrv.Close()
-
-	httpAddr, err := freeAddr()
-	if err != nil {
+	if err := e.startKorelay(ctx, o, ns.ClientURL()); err != nil {
+		e.close()
 		return nil, err
 	}
-	cfg, err := writeConfig(dir, korelayConfig{
-		NATSURL: ns.ClientURL(), KoreURL: "http://" + koreLn.Addr().String(), HTTPAddr: httpAddr,
-		BotID: fake.BotID, ClientID: fake.ClientID, ClientSecret: fake.ClientSecret, LogLevel: o.LogLevel,
+	if e.nc, err = nats.Connect(ns.ClientURL(), nats.Name("korelay-bench")); err != nil {
+		e.close()
+		return nil, err
+	}
+	if e.pub, err = newPublisher(e.nc, e.c, o.N, o.Pending); err != nil {
+		e.close()
+		return nil, err
+	}
+	if err := waitStream(ctx, e.pub.js, 30*time.Second); err != nil {
+		e.close()
+		return nil, err
+	}
+	return e, nil
+}
+
+// startKore serves the recorder (in front of the fake Kore) on loopback.
+func (e *env) startKore() error {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	e.koreURL = "http://" + ln.Addr().String()
+	e.koreSrv = &http.Server{Handler: e.rec, ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = e.koreSrv.Serve(ln) }()
+	return nil
+}
+
+// startKorelay writes korelay's configuration and starts it.
+func (e *env) startKorelay(ctx context.Context, o options, natsURL string) error {
+	var err error
+	if e.httpAddr, err = freeAddr(); err != nil {
+		return err
+	}
+	e.cfg, err = writeConfig(e.dir, korelayConfig{
+		NATSURL: natsURL, KoreURL: e.koreURL, HTTPAddr: e.httpAddr,
+		BotID: e.fake.BotID, ClientID: e.fake.ClientID, ClientSecret: e.fake.ClientSecret, LogLevel: o.LogLevel,
 		PerMinute: o.BudgetMinute, PerHour: o.BudgetHour,
 	})
 	if err != nil {
-		return nil, err
+		return err
 	}
-	proc, err := startKorelay(bin, cfg, dir, "korelay.log")
-	if err != nil {
-		return nil, err
+	if e.proc, err = startKorelay(e.bin, e.cfg, e.dir, "korelay.log"); err != nil {
+		return err
 	}
-	defer proc.kill()
-	if err := proc.waitReady(ctx, httpAddr, 30*time.Second); err != nil {
-		return nil, err
-	}
+	return e.proc.waitReady(ctx, e.httpAddr, 30*time.Second)
+}
 
-	nc, err := nats.Connect(ns.ClientURL(), nats.Name("korelay-bench"))
-	if err != nil {
-		return nil, err
+// close stops everything startEnv started.
+func (e *env) close() {
+	if e.nc != nil {
+		e.nc.Close()
 	}
-	defer nc.Close()
-	pub, err := newPublisher(nc, c, o.N, o.Pending)
-	if err != nil {
-		return nil, err
+	if e.proc != nil {
+		e.proc.kill()
 	}
-	if err := waitStream(ctx, pub.js, 30*time.Second); err != nil {
-		return nil, err
+	if e.koreSrv != nil {
+		e.koreSrv.Close()
 	}
+	if e.fake != nil {
+		e.fake.Close()
+	}
+	e.ns.Shutdown()
+}
 
-	res := &Result{Mode: mode, Events: o.N, Matching: (o.N + 1) / 2}
-	if mode == "paced" {
-		res.Rate = o.Rate
-	}
-	pid := proc.cmd.Process.Pid
+// measure publishes, waits for every notification and fills res.
+func (e *env) measure(ctx context.Context, o options, mode string, res *Result) error {
+	pid := e.proc.cmd.Process.Pid
 	cpu0, err := cpuTime(pid)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	self0, _ := cpuTime(os.Getpid())
 	rss0, _ := memKiB(pid, "VmRSS")
-	pubStart := c.now()
+	pubStart := e.c.now()
 	if mode == "paced" {
-		err = pub.runPaced(ctx, o.Rate, o.Tick)
+		err = e.pub.runPaced(ctx, o.Rate, o.Tick)
 	} else {
-		err = pub.runMax(ctx)
+		err = e.pub.runMax(ctx)
 	}
-	pubEnd := c.now()
+	pubEnd := e.c.now()
 	if err != nil {
 		res.problem("publishing: %v", err)
 	}
 	res.PublishSeconds = (pubEnd - pubStart).Seconds()
 	res.PublishRate = float64(o.N) / res.PublishSeconds
-
-	var killedCPU time.Duration
 	if o.KillAfter > 0 && err == nil {
-		var kerr error
-		proc, killedCPU, kerr = killAndRestart(ctx, o, rec, proc, bin, cfg, dir, httpAddr)
+		next, killedCPU, kerr := killAndRestart(ctx, o, e.rec, e.proc, e.bin, e.cfg, e.dir, e.httpAddr)
 		if kerr != nil {
-			return nil, kerr
+			return kerr
 		}
-		defer proc.kill()
-		pid, cpu0 = proc.cmd.Process.Pid, -killedCPU+cpu0
+		e.proc = next
+		pid, cpu0 = next.cmd.Process.Pid, cpu0-killedCPU
 		res.Killed, res.AllowedDuplicates = true, maxCallsInFlight
 	}
-	werr := waitDone(ctx, o, rec, pub.js)
+	werr := waitDone(ctx, o, e.rec, e.pub.js)
 	cpu1, cerr := cpuTime(pid)
 	self1, _ := cpuTime(os.Getpid())
 	if werr != nil {
@@ -125,21 +184,16 @@ func runOnce(ctx context.Context, o options, mode, bin, dir string) (*Result, er
 	if err := errors.Join(cerr, herr); err != nil {
 		res.problem("reading /proc: %v", err)
 	}
-	exit, took, ok := proc.stop(o.Drain)
+	exit, took, ok := e.proc.stop(o.Drain)
 	res.Exit, res.ExitSeconds = exit, took.Seconds()
 	if !ok {
 		res.problem("korelay stop: %s", exit)
 	}
-
-	res.fill(rec, pubStart, cpu1-cpu0, rss0, hwm)
+	res.fill(e.rec, pubStart, cpu1-cpu0, rss0, hwm)
 	if res.Notified > 0 {
 		res.HarnessCPUPerNotificationUs = float64((self1 - self0).Microseconds()) / float64(res.Notified)
 	}
-	res.check()
-	if !res.OK {
-		res.LogTail = proc.tail()
-	}
-	return res, nil
+	return nil
 }
 
 // waitDone waits until every matching event was notified and korelay

@@ -21,6 +21,23 @@ func (c *Config) Validate() error {
 		errs = append(errs, fmt.Errorf("%s: %s: %s%s", c.Pos(path), path,
 			fmt.Sprintf(format, args...), describeEnv(c.EnvVar(path))))
 	}
+	c.checkKore(bad)
+	c.checkNATS(bad)
+	if c.HTTP.MaxBody <= 0 {
+		bad("http.max_body", "must be positive")
+	}
+	for name, w := range c.Webhooks {
+		c.checkWebhook(name, w, bad)
+	}
+	c.checkRuleInputs(bad)
+	c.checkLog(bad)
+	return errors.Join(errs...)
+}
+
+// problem records one configuration problem at a key's position.
+type problem func(path, format string, args ...any)
+
+func (c *Config) checkKore(bad problem) {
 	if u, err := url.Parse(c.Kore.Host); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		bad("kore.host", "want an http(s) URL such as https://platform.kore.ai, found %q", c.Kore.Host)
 	}
@@ -34,6 +51,9 @@ func (c *Config) Validate() error {
 		bad("kore.max_attempts", "must be at least 1")
 	}
 	c.checkBudget(bad)
+}
+
+func (c *Config) checkNATS(bad problem) {
 	if c.NATS.URL != "" {
 		if u, err := url.Parse(c.NATS.URL); err != nil || u.Scheme == "" {
 			bad("nats.url", "want a URL such as nats://127.0.0.1:4222, found %q", c.NATS.URL)
@@ -51,12 +71,10 @@ func (c *Config) Validate() error {
 	if c.NATS.MaxAckPending < 1 {
 		bad("nats.max_ack_pending", "must be at least 1")
 	}
-	if c.HTTP.MaxBody <= 0 {
-		bad("http.max_body", "must be positive")
-	}
-	for name, w := range c.Webhooks {
-		c.checkWebhook(name, w, bad)
-	}
+}
+
+// checkRuleInputs checks what the rules read: groups, datasets, rule globs.
+func (c *Config) checkRuleInputs(bad problem) {
 	for name, ids := range c.Groups {
 		if len(ids) == 0 {
 			bad("groups."+name, "a group needs at least one identity")
@@ -75,6 +93,9 @@ func (c *Config) Validate() error {
 	if len(c.Rules) == 0 {
 		bad("rules", "list at least one rule file or glob, e.g. [./rules/*.yaml]")
 	}
+}
+
+func (c *Config) checkLog(bad problem) {
 	switch c.Log.Level {
 	case "debug", "info", "warn", "error":
 	default:
@@ -85,10 +106,9 @@ func (c *Config) Validate() error {
 	default:
 		bad("log.format", "want text or json, found %q", c.Log.Format)
 	}
-	return errors.Join(errs...)
 }
 
-func (c *Config) checkBudget(bad func(path, format string, args ...any)) {
+func (c *Config) checkBudget(bad problem) {
 	b := c.Kore.Budget
 	if b.PerMinute < 1 {
 		bad("kore.budget.per_minute", "must be at least 1")
@@ -103,7 +123,7 @@ func (c *Config) checkBudget(bad func(path, format string, args ...any)) {
 	}
 }
 
-func (c *Config) checkWebhook(name string, w Webhook, bad func(path, format string, args ...any)) {
+func (c *Config) checkWebhook(name string, w Webhook, bad problem) {
 	path := "webhooks." + name
 	if !webhookName.MatchString(name) {
 		bad(path, "a webhook name uses lower-case letters, digits, - and _ only")
