@@ -108,12 +108,20 @@ func New(opts Options) (*Service, error) {
 }
 
 func (s *Service) loadRules() (*rules.Set, error) {
-	hooks := make(map[string]bool, len(s.cfg.Webhooks))
-	for name := range s.cfg.Webhooks {
+	return LoadRules(s.cfg, s.opts.Now)
+}
+
+// LoadRules loads every rule file the configuration names, with the
+// webhooks, groups and datasets it defines; now is the clock expressions
+// see (nil: time.Now). The commands that read rules use it too, so they
+// see exactly what korelay run sees.
+func LoadRules(cfg *config.Config, now func() time.Time) (*rules.Set, error) {
+	hooks := make(map[string]bool, len(cfg.Webhooks))
+	for name := range cfg.Webhooks {
 		hooks[name] = true
 	}
-	env := rules.Env{Webhooks: hooks, Groups: s.cfg.Groups, Datasets: s.cfg.Datasets, Now: s.opts.Now}
-	return rules.LoadGlobs(s.cfg.Dir, s.cfg.Rules, env)
+	env := rules.Env{Webhooks: hooks, Groups: cfg.Groups, Datasets: cfg.Datasets, Now: now}
+	return rules.LoadGlobs(cfg.Dir, cfg.Rules, env)
 }
 
 // HTTPAddr is the address the HTTP server listens on, once running.

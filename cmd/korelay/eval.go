@@ -13,6 +13,7 @@ import (
 
 	"github.com/korelay/korelay/rules"
 	"github.com/korelay/korelay/rules/ruletest"
+	"github.com/korelay/korelay/service"
 )
 
 func cmdEval(_ context.Context, args []string, stdout, stderr io.Writer) error {
@@ -37,7 +38,7 @@ func cmdEval(_ context.Context, args []string, stdout, stderr io.Writer) error {
 	if err := checkWebhookTrigger(cfg, *on); err != nil {
 		return err
 	}
-	set, err := loadRules(cfg, time.Now)
+	set, err := service.LoadRules(cfg, time.Now)
 	if err != nil {
 		return err
 	}

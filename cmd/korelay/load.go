@@ -7,11 +7,9 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
-	"time"
 
 	"github.com/korelay/korelay/config"
 	"github.com/korelay/korelay/kore"
-	"github.com/korelay/korelay/rules"
 )
 
 // configFlag adds the -config flag every command accepts.
@@ -31,15 +29,6 @@ func loadConfig(file string, stderr io.Writer) (*config.Config, error) {
 	return cfg, nil
 }
 
-// rulesEnv is what the rules may refer to from the configuration.
-func rulesEnv(cfg *config.Config, now func() time.Time) rules.Env {
-	hooks := make(map[string]bool, len(cfg.Webhooks))
-	for name := range cfg.Webhooks {
-		hooks[name] = true
-	}
-	return rules.Env{Webhooks: hooks, Groups: cfg.Groups, Datasets: cfg.Datasets, Now: now}
-}
-
 // checkWebhookTrigger reports an -on / test-case trigger "webhook:NAME" whose
 // NAME the configuration does not define: such an event can never arrive,
 // and evaluating it would silently produce nothing.
@@ -52,11 +41,6 @@ func checkWebhookTrigger(cfg *config.Config, on string) error {
 		return fmt.Errorf("on %q: no webhook named %q in %s", on, name, cfg.File)
 	}
 	return nil
-}
-
-// loadRules loads every rule file the configuration names.
-func loadRules(cfg *config.Config, now func() time.Time) (*rules.Set, error) {
-	return rules.LoadGlobs(cfg.Dir, cfg.Rules, rulesEnv(cfg, now))
 }
 
 // koreClient builds the Kore client from the kore section; transport may

@@ -6,6 +6,8 @@ import (
 	"io"
 	"text/tabwriter"
 	"time"
+
+	"github.com/korelay/korelay/service"
 )
 
 func cmdSchedule(_ context.Context, args []string, stdout, stderr io.Writer) error {
@@ -31,7 +33,7 @@ func cmdSchedule(_ context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
-	set, err := loadRules(cfg, time.Now)
+	set, err := service.LoadRules(cfg, time.Now)
 	if err != nil {
 		return err
 	}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/korelay/korelay/rules/ruletest"
+	"github.com/korelay/korelay/service"
 )
 
 func cmdTest(_ context.Context, args []string, stdout, stderr io.Writer) error {
@@ -26,7 +27,7 @@ func cmdTest(_ context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	clock := &ruletest.Clock{}
-	set, err := loadRules(cfg, clock.Now)
+	set, err := service.LoadRules(cfg, clock.Now)
 	if err != nil {
 		printErrorLines(stderr, err)
 		return errFailed

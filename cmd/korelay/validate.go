@@ -6,6 +6,8 @@ import (
 	"io"
 	"strings"
 	"time"
+
+	"github.com/korelay/korelay/service"
 )
 
 func cmdValidate(_ context.Context, args []string, stdout, stderr io.Writer) error {
@@ -19,7 +21,7 @@ func cmdValidate(_ context.Context, args []string, stdout, stderr io.Writer) err
 		printErrorLines(stderr, err)
 		return errFailed
 	}
-	set, err := loadRules(cfg, time.Now)
+	set, err := service.LoadRules(cfg, time.Now)
 	if err != nil {
 		printErrorLines(stderr, err)
 		return errFailed
