@@ -25,6 +25,8 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/korelay/korelay/triggers"
 )
 
 // Defaults applied by New to zero Options fields.
@@ -49,10 +51,10 @@ const MinDuplicateWindow = 10 * time.Minute
 
 // Subjects korelay captures in its ingest stream and dead-letter stream.
 const (
-	// WebhookSubjects matches korelay.webhook.NAME (see triggers.WebhookSubject).
-	WebhookSubjects = "korelay.webhook.>"
-	// CronSubjects matches korelay.cron.RULE (see triggers.CronSubject).
-	CronSubjects = "korelay.cron.>"
+	// WebhookSubjects matches korelay.webhook.NAME (triggers.WebhookSubject).
+	WebhookSubjects = triggers.WebhookSubjectPrefix + ">"
+	// CronSubjects matches korelay.cron.RULE (triggers.CronSubject).
+	CronSubjects = triggers.CronSubjectPrefix + ">"
 	// ReplaySubjectPrefix prefixes the subject of a replayed event, so that it
 	// lands in the ingest stream whatever stream held it first; consumers see
 	// the original subject.

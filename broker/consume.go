@@ -17,8 +17,9 @@ import (
 //
 // When ctx ends, Consume stops fetching, hands buffered events back (Nak),
 // waits up to DrainTimeout for running handlers, then cancels their context
-// and returns nil. It returns an error when the consumer fails (deleted,
-// connection closed).
+// and waits until every handler has returned and settled its event, so the
+// caller may close the connection after Consume returns. It returns nil
+// then, and an error when the consumer fails (deleted, connection closed).
 func (b *Broker) Consume(ctx context.Context, h Handler) error {
 	hctx, cancelHandlers := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancelHandlers()
@@ -42,6 +43,7 @@ func (b *Broker) Consume(ctx context.Context, h Handler) error {
 	}
 	if !r.w.wait(b.opts.DrainTimeout) {
 		cancelHandlers()
+		r.w.waitAll()
 	}
 	return errors.Join(errs...)
 }
@@ -152,14 +154,26 @@ func (w *workers) acquire(ctx context.Context) bool {
 
 func (w *workers) release() { <-w.sem }
 
-// wait reports whether every running handler finished within timeout.
+// waitAll waits until every running handler has finished; no handler can
+// start after it returns.
+func (w *workers) waitAll() {
+	for range cap(w.sem) {
+		w.sem <- struct{}{}
+	}
+}
+
+// wait reports whether every running handler finished within timeout, as
+// waitAll would; on false it holds no slot.
 func (w *workers) wait(timeout time.Duration) bool {
 	t := time.NewTimer(timeout)
 	defer t.Stop()
-	for range cap(w.sem) {
+	for i := range cap(w.sem) {
 		select {
 		case w.sem <- struct{}{}:
 		case <-t.C:
+			for range i {
+				<-w.sem
+			}
 			return false
 		}
 	}

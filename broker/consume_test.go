@@ -336,8 +336,12 @@ func TestConsumeCore(t *testing.T) {
 	done := make(chan error, 2)
 	for range 2 { // two replicas in one queue group
 		replica := connect(t, s)
+		core, err := NewCore(replica, Options{Subjects: []string{"orders.>", "orders.eu.>"}})
+		if err != nil {
+			t.Fatal(err)
+		}
 		go func() {
-			done <- ConsumeCore(ctx, replica, []string{"orders.>", "orders.eu.>"}, "", func(_ context.Context, m Msg) Disposition {
+			done <- core.Consume(ctx, func(_ context.Context, m Msg) Disposition {
 				mu.Lock()
 				got = append(got, m)
 				mu.Unlock()
@@ -359,7 +363,7 @@ func TestConsumeCore(t *testing.T) {
 	cancel()
 	for range 2 {
 		if err := <-done; err != nil {
-			t.Errorf("ConsumeCore = %v", err)
+			t.Errorf("Core.Consume = %v", err)
 		}
 	}
 	mu.Lock()

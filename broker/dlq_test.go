@@ -94,7 +94,7 @@ func TestReplay(t *testing.T) {
 	}
 	r := receive(t, got, 5*time.Second)
 	if r.Subject != "orders.eu.updated" || string(r.Data) != `{"id":7}` || r.Header.Get("Trace") != "t1" ||
-		r.Header.Get(HeaderReplayOf) != id || !strings.HasPrefix(r.Header.Get(jetstream.MsgIDHeader), "replay:") || r.EventID == id {
+		r.Header.Get(HeaderReplayOf) != id || !strings.HasPrefix(r.Header.Get(jetstream.MsgIDHeader), "replay:") || r.EventID != id || !r.Replayed {
 		t.Errorf("replayed delivery %+v", r)
 	}
 	expectNone(t, got, 300*time.Millisecond) // replayed once, not once per rule

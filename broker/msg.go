@@ -10,8 +10,10 @@ import (
 
 // Msg is one event delivery handed to a Handler.
 type Msg struct {
-	// EventID is "<stream>-<sequence>" in lower case (rules.Event.ID); in
-	// core-NATS mode its HeaderEventID or a unique "core-<nuid>".
+	// EventID is "<stream>-<sequence>" in lower case (rules.Event.ID), kept
+	// for life: a redelivery and a replay carry the first delivery's id. In
+	// core-NATS mode it is HeaderEventID or a unique "core-<nuid>"; a dry
+	// run's own events are "dryrun-<nuid>".
 	EventID string
 	// Subject is the subject the event was published on (for a replayed
 	// event, its original subject).
@@ -24,9 +26,13 @@ type Msg struct {
 	Received time.Time
 	// NumDelivered counts deliveries of this event, 1 for the first.
 	NumDelivered uint64
-	// Stream and Sequence locate the event (empty and 0 in core-NATS mode).
+	// Stream and Sequence locate this delivery's message (empty and 0 in
+	// core-NATS mode); a replayed event has a new sequence but its old id.
 	Stream   string
 	Sequence uint64
+	// Replayed is set on an event put back by `korelay dlq replay`: it may
+	// have been partly notified before, so the ledger must be consulted.
+	Replayed bool
 	// LastAttempt is set when no redelivery follows this one (MaxDeliver
 	// reached, or core NATS). A Nak on the last attempt is dead-lettered
 	// with reason "exhausted" and terminated.

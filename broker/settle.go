@@ -17,17 +17,8 @@ func (r *run) handle(jm jetstream.Msg) {
 		return
 	}
 	b := r.b
-	m := Msg{
-		EventID:      eventIDOf(meta.Stream, meta.Sequence.Stream),
-		Subject:      originalSubject(jm.Subject()),
-		Header:       jm.Headers(),
-		Data:         jm.Data(),
-		Received:     meta.Timestamp,
-		NumDelivered: meta.NumDelivered,
-		Stream:       meta.Stream,
-		Sequence:     meta.Sequence.Stream,
-		LastAttempt:  b.opts.MaxDeliver > 0 && meta.NumDelivered >= uint64(b.opts.MaxDeliver),
-	}
+	m := streamMsg(jm, meta)
+	m.LastAttempt = b.opts.MaxDeliver > 0 && meta.NumDelivered >= uint64(b.opts.MaxDeliver)
 	beat := b.ackDeadline(m.NumDelivered) / 3
 	ka := startKeepAlive(jm, beat)
 	d := r.h(r.hctx, m)
@@ -54,6 +45,30 @@ func (r *run) handle(jm jetstream.Msg) {
 	default:
 		_ = jm.Ack()
 	}
+}
+
+// streamMsg is the delivery of a stream message. A replayed event (stored
+// on ReplaySubjectPrefix+subject with HeaderReplayOf) keeps the id and the
+// subject it had before it was dead-lettered: an event's id is its id for
+// life, so the ledger recognises what was already sent for it.
+func streamMsg(jm jetstream.Msg, meta *jetstream.MsgMetadata) Msg {
+	m := Msg{
+		EventID:      eventIDOf(meta.Stream, meta.Sequence.Stream),
+		Subject:      jm.Subject(),
+		Header:       jm.Headers(),
+		Data:         jm.Data(),
+		Received:     meta.Timestamp,
+		NumDelivered: meta.NumDelivered,
+		Stream:       meta.Stream,
+		Sequence:     meta.Sequence.Stream,
+	}
+	if subject := originalSubject(m.Subject); subject != m.Subject {
+		m.Subject, m.Replayed = subject, true
+		if id := m.Header.Get(HeaderReplayOf); id != "" {
+			m.EventID = id
+		}
+	}
+	return m
 }
 
 // nak asks for redelivery after delay. With BackOff the server measures a
@@ -85,14 +100,6 @@ func exhausted(m Msg) DeadLetter {
 		Header:   m.Header,
 		Data:     m.Data,
 	}
-}
-
-// originalSubject undoes the replay prefix.
-func originalSubject(subject string) string {
-	if s, ok := strings.CutPrefix(subject, ReplaySubjectPrefix); ok {
-		return s
-	}
-	return subject
 }
 
 // ackDeadline is how long the server waits for an ack of delivery number
@@ -180,4 +187,12 @@ func (h *holds) release() {
 		ka.stop()
 		delete(h.timers, t)
 	}
+}
+
+// originalSubject undoes the replay prefix.
+func originalSubject(subject string) string {
+	if s, ok := strings.CutPrefix(subject, ReplaySubjectPrefix); ok {
+		return s
+	}
+	return subject
 }

@@ -17,11 +17,17 @@ const (
 	reasonRender = "render" // a rule matched but its message could not be rendered
 )
 
+// storeRetry is how soon an event whose dead letter could not be stored is
+// redelivered.
+const storeRetry = 5 * time.Second
+
 // handle returns the consumer's handler: decode the event, evaluate the
 // rules, deliver, dead-letter what can never succeed, and say whether the
 // event may be acknowledged.
 func (s *Service) handle(rt *runtime) broker.Handler {
 	return func(ctx context.Context, m broker.Msg) broker.Disposition {
+		rt.handling.Add(1)
+		defer rt.handling.Add(-1)
 		ev, err := triggers.Decode(m.EventID, m.Subject, m.Header, m.Data, m.Received)
 		if err != nil {
 			s.metrics.Events.WithLabelValues(string(ev.Source), metrics.OutcomeFailed).Inc()
@@ -37,7 +43,7 @@ func (s *Service) handle(rt *runtime) broker.Handler {
 		if len(res.Notifications) == 0 {
 			return broker.Ack()
 		}
-		outs, err := rt.engine.Deliver(ctx, res.Notifications, delivery.DeliverOptions{Redelivered: m.NumDelivered > 1})
+		outs, err := rt.engine.Deliver(ctx, res.Notifications, delivery.DeliverOptions{Redelivered: m.NumDelivered > 1 || m.Replayed})
 		if err != nil {
 			s.log.Warn("delivery interrupted; the event will be redelivered", "event_id", ev.ID, "err", err)
 			return broker.Nak(time.Second)
@@ -66,18 +72,19 @@ func (s *Service) settle(ctx context.Context, rt *runtime, m broker.Msg, outs []
 		case delivery.StatusSent:
 			s.log.Info("notified", "event_id", o.EventID, "rule", o.Rule, "channel", o.Channel,
 				"identities", len(o.Identities), "job_id", o.JobID)
+		case delivery.StatusDryRun:
+			s.log.Info("dry run: would notify", "event_id", o.EventID, "rule", o.Rule, "channel", o.Channel,
+				"identities", len(o.Identities))
 		case delivery.StatusShadow:
 			s.log.Info("shadow rule matched; not sent", "event_id", o.EventID, "rule", o.Rule, "identities", len(o.Identities))
 		case delivery.StatusDuplicate:
-			s.log.Debug("already notified", "event_id", o.EventID, "rule", o.Rule, "identities", len(o.Identities))
+			s.log.Info("already notified; suppressed by the ledger", "event_id", o.EventID, "rule", o.Rule,
+				"key", o.DedupKey, "identities", len(o.Identities), "job_id", o.JobID)
 		case delivery.StatusDeadLetter:
-			dl := deadLetterFor(m, o)
-			if err := rt.dlq.DeadLetter(ctx, dl); err != nil {
+			if err := rt.dead.put(ctx, deadLetterFor(m, o)); err != nil {
 				s.log.Error("dead letter not stored; the event will be redelivered", "event_id", o.EventID, "rule", o.Rule, "err", err)
-				return broker.Nak(5 * time.Second)
+				return broker.Nak(storeRetry)
 			}
-			s.log.Warn("dead-lettered", "event_id", o.EventID, "rule", o.Rule, "reason", o.Reason,
-				"identities", len(o.Identities), "err", o.Err)
 		}
 	}
 	return broker.Ack()
@@ -89,12 +96,10 @@ func (s *Service) deadLetterEvent(ctx context.Context, rt *runtime, m broker.Msg
 		EventID: m.EventID, Rule: rule, Reason: reason, Error: cause.Error(), Time: time.Now(),
 		Subject: m.Subject, Header: m.Header, Data: m.Data, Attempts: int(m.NumDelivered),
 	}
-	if err := rt.dlq.DeadLetter(ctx, dl); err != nil {
+	if err := rt.dead.put(ctx, dl); err != nil {
 		s.log.Error("dead letter not stored; the event will be redelivered", "event_id", m.EventID, "rule", rule, "err", err)
-		return broker.Nak(5 * time.Second)
+		return broker.Nak(storeRetry)
 	}
-	s.metrics.DeadLetters.WithLabelValues(rule, reason).Inc()
-	s.log.Warn("dead-lettered", "event_id", m.EventID, "rule", rule, "reason", reason, "err", cause)
 	return broker.Ack()
 }
 

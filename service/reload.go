@@ -76,12 +76,8 @@ func (s *Service) watchRules(ctx context.Context, rt *runtime) {
 func (rt *runtime) applyRules(ctx context.Context) {
 	set := rt.s.Rules()
 	rt.cron.Update(cronJobs(set))
-	if rt.broker != nil {
-		if err := rt.broker.UpdateSubjects(ctx, set.NATSSubjects()); err != nil {
-			rt.s.log.Error("rules reloaded but the ingest stream's subjects could not be updated", "err", err)
-		}
-	} else {
-		rt.s.log.Warn("core NATS mode: subscriptions for changed NATS subjects take effect after a restart")
+	if err := rt.transport.UpdateSubjects(ctx, set.NATSSubjects()); err != nil {
+		rt.s.log.Error("rules reloaded but korelay could not start reading their NATS subjects", "err", err)
 	}
 }
 

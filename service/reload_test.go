@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/korelay/korelay/adapters/dryrun"
+	"github.com/korelay/korelay/broker"
 	"github.com/korelay/korelay/config"
 	"github.com/korelay/korelay/triggers/cron"
 )
@@ -37,7 +38,7 @@ func TestWatchRulesReloadsAChangeOnce(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		rt := &runtime{s: s, cron: cron.New(nil, nil, cron.Options{})}
+		rt := &runtime{s: s, cron: cron.New(nil, nil, cron.Options{}), transport: subjectsOnly{}}
 		ctx, cancel := context.WithCancel(t.Context())
 		done := make(chan struct{})
 		go func() { s.watchRules(ctx, rt); close(done) }()
@@ -54,3 +55,8 @@ func TestWatchRulesReloadsAChangeOnce(t *testing.T) {
 		}
 	})
 }
+
+// subjectsOnly is a transport that only follows subject changes.
+type subjectsOnly struct{ broker.Transport }
+
+func (subjectsOnly) UpdateSubjects(context.Context, []string) error { return nil }

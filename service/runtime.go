@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
@@ -21,28 +22,23 @@ import (
 
 // runtime is everything a running service holds, in start order.
 type runtime struct {
-	s        *Service
-	server   *server.Server // embedded NATS, or nil
-	nc       *nats.Conn
-	broker   *broker.Broker // nil in core-NATS mode
-	ingest   publisher
-	dlq      deadLetterer
-	engine   *delivery.Engine
-	cron     *cron.Trigger
-	hooks    *webhook.Handler
-	http     *http.Server
-	listener net.Listener
+	s         *Service
+	server    *server.Server // embedded NATS, or nil
+	nc        *nats.Conn
+	transport broker.Transport
+	dead      *deadLetters
+	engine    *delivery.Engine
+	cron      *cron.Trigger
+	hooks     *webhook.Handler
+	http      *http.Server
+	listener  net.Listener
 
 	wg       sync.WaitGroup
 	errc     chan error
 	stopWork context.CancelFunc // stops triggers and the consumer
 	stopSend context.CancelFunc // stops the delivery engine, last
 	consumed chan struct{}      // closed when the consumer has drained
-}
-
-// publisher stores an event on the ingest stream (or core NATS).
-type publisher interface {
-	Publish(ctx context.Context, msg *nats.Msg) (eventID string, err error)
+	handling atomic.Int64       // events in the handler now
 }
 
 // start connects and builds every part; nothing runs until launch.
@@ -113,41 +109,47 @@ func splitHostPort(addr string) (string, int, error) {
 	return host, port, nil
 }
 
-// build sets up the streams (JetStream) and the triggers and delivery.
+// mode is the transport this service runs on: a dry run observes, else
+// JetStream or core NATS as configured.
+func (s *Service) mode() broker.Mode {
+	switch {
+	case s.dryRun:
+		return broker.ModeObserve
+	case s.cfg.NATS.UseJetStream():
+		return broker.ModeJetStream
+	default:
+		return broker.ModeCore
+	}
+}
+
+// build sets up the transport (streams and buckets with JetStream) and the
+// triggers and delivery on it.
 func (rt *runtime) build(ctx context.Context) error {
 	s, cfg := rt.s, rt.s.cfg
-	var ledger delivery.Ledger
-	var state cron.StateStore
-	if cfg.NATS.UseJetStream() {
-		b, err := broker.New(ctx, rt.nc, broker.Options{
-			Stream: cfg.NATS.Stream, Subjects: s.Rules().NATSSubjects(), ExternalStream: cfg.NATS.StreamFrom,
-			AckWait: cfg.NATS.AckWait, MaxDeliver: cfg.NATS.MaxDeliver, MaxAckPending: cfg.NATS.MaxAckPending,
-			DrainTimeout: s.opts.ShutdownTimeout, OnExhausted: s.eventExhausted, Logger: s.log,
-		})
-		if err != nil {
-			return err
-		}
-		rt.broker, rt.ingest, rt.dlq = b, b, b
-		rt.warnIfReplicas(ctx)
-		ledger, state = b.Ledger(), b.CronState()
-	} else {
-		rt.ingest = corePublisher{nc: rt.nc}
-		rt.dlq = loggedDeadLetters{log: s.log}
-		ledger, state = delivery.NewMemoryLedger(), newMemoryCronState()
+	tr, err := broker.NewTransport(ctx, rt.nc, s.mode(), broker.Options{
+		Stream: cfg.NATS.Stream, Subjects: s.Rules().NATSSubjects(), ExternalStream: cfg.NATS.StreamFrom,
+		AckWait: cfg.NATS.AckWait, MaxDeliver: cfg.NATS.MaxDeliver, MaxAckPending: cfg.NATS.MaxAckPending,
+		DrainTimeout: s.opts.ShutdownTimeout, OnExhausted: s.eventExhausted, Logger: s.log,
+	})
+	if err != nil {
+		return err
 	}
-	engine, err := delivery.New(s.opts.Notifier, ledger, delivery.Options{
+	rt.transport = tr
+	rt.dead = &deadLetters{store: tr, metrics: s.metrics, log: s.log}
+	rt.warnIfReplicas(ctx)
+	engine, err := delivery.New(s.opts.Notifier, tr.Keys(), delivery.Options{
 		PerMinute: cfg.Kore.Budget.PerMinute, PerHour: cfg.Kore.Budget.PerHour,
 		BatchWindow: cfg.Kore.BatchWindow, MaxAttempts: cfg.Kore.MaxAttempts,
 		TrackJobs: cfg.Kore.TrackJobs, Status: statusChecker(s.opts.Notifier), OnJobResult: s.jobResult,
-		Metrics: s.metrics, Logger: s.log,
+		DryRun: s.dryRun, Metrics: s.metrics, Logger: s.log,
 	})
 	if err != nil {
 		return fmt.Errorf("delivery: %w", err)
 	}
 	rt.engine = engine
-	rt.cron = cron.New(rt.ingest, state, cron.Options{Logger: s.log, OnFire: s.cronFired})
+	rt.cron = cron.New(tr, tr.Fires(), cron.Options{Logger: s.log, OnFire: s.cronFired})
 	hooks, err := webhook.New(webhook.Options{
-		Hooks: webhookHooks(cfg), MaxBody: int64(cfg.HTTP.MaxBody), Publisher: rt.ingest,
+		Hooks: webhookHooks(cfg), MaxBody: int64(cfg.HTTP.MaxBody), Publisher: tr,
 		Metrics: s.metrics, Logger: s.log,
 	})
 	if err != nil {
@@ -165,7 +167,7 @@ func (rt *runtime) launch(ctx context.Context) {
 	rt.goRun(func() error { return rt.engine.Run(sendCtx) })
 	go func() {
 		defer close(rt.consumed)
-		if err := rt.consume(workCtx); err != nil && !errors.Is(err, context.Canceled) {
+		if err := rt.transport.Consume(workCtx, rt.s.handle(rt)); err != nil && !errors.Is(err, context.Canceled) {
 			rt.errc <- fmt.Errorf("consume: %w", err)
 		}
 	}()
@@ -189,51 +191,37 @@ func (rt *runtime) goRun(fn func() error) {
 	}()
 }
 
-// consume runs the consumer: JetStream's durable consumer, or core NATS
-// subscriptions.
-func (rt *runtime) consume(ctx context.Context) error {
-	if rt.broker != nil {
-		return rt.broker.Consume(ctx, rt.s.handle(rt))
-	}
-	subjects := append(rt.s.Rules().NATSSubjects(), "korelay.webhook.>", "korelay.cron.>")
-	return broker.ConsumeCore(ctx, rt.nc, subjects, "korelay", rt.s.handle(rt))
-}
-
-// wait blocks until ctx ends or a part fails, then shuts down in order:
-// stop accepting webhooks, stop triggers and the consumer (in-flight
-// events finish or return to the stream), stop delivery, close NATS.
+// wait blocks until ctx ends or a part fails, then shuts down.
 func (rt *runtime) wait(ctx context.Context) error {
 	var err error
 	select {
 	case <-ctx.Done():
+		rt.s.log.Info("stopping", "cause", context.Cause(ctx).Error())
 	case err = <-rt.errc:
+		rt.s.log.Error("stopping after a failure", "err", err)
 	}
 	rt.shutdown()
 	return err
 }
 
+// shutdown stops in order, each step waiting for the one before: stop
+// accepting webhooks; stop triggers and the consumer, whose events finish
+// (or, after the shutdown timeout, return to the stream) and are settled;
+// stop delivery, whose calls already at Kore finish and are recorded in the
+// ledger. Only then may NATS close: nothing still running needs it.
 func (rt *runtime) shutdown() {
-	timeout := rt.s.opts.ShutdownTimeout
-	deadline, cancel := context.WithTimeout(context.Background(), timeout)
-	defer cancel()
+	s := rt.s
+	s.log.Info("draining", "events_in_flight", rt.handling.Load(), "notifications_pending", rt.engine.Pending(),
+		"timeout", s.opts.ShutdownTimeout)
 	rt.hooks.Close()
 	rt.stopWork()
-	select {
-	case <-rt.consumed:
-	case <-deadline.Done():
-		rt.s.log.Warn("shutdown: consumer did not drain in time; unacknowledged events will be redelivered", "timeout", timeout)
-	}
-	_ = rt.http.Shutdown(deadline)
+	<-rt.consumed
+	ctx, cancel := context.WithTimeout(context.Background(), s.opts.ShutdownTimeout)
+	defer cancel()
+	_ = rt.http.Shutdown(ctx)
 	rt.stopSend()
-	done := make(chan struct{})
-	go func() { rt.wg.Wait(); close(done) }()
-	// Calls already at Kore finish and are recorded in the ledger before NATS
-	// closes, even past the deadline (else a restart sends them again); the
-	// Kore timeout bounds them.
-	select {
-	case <-done:
-	case <-time.After(rt.s.cfg.Kore.Timeout + time.Second):
-	}
+	rt.wg.Wait()
+	s.log.Info("drained")
 }
 
 // close releases NATS and the embedded server.
@@ -255,12 +243,16 @@ func (rt *runtime) close() {
 // stream: each replica keeps its own Kore budget, so together they may
 // exceed Kore's limit unless each is given a share.
 func (rt *runtime) warnIfReplicas(ctx context.Context) {
-	n, err := rt.broker.WaitingPulls(ctx)
+	b, ok := rt.transport.(*broker.Broker)
+	if !ok {
+		return
+	}
+	n, err := b.WaitingPulls(ctx)
 	if err != nil || n == 0 {
 		return
 	}
-	b := rt.s.cfg.Kore.Budget
+	budget := rt.s.cfg.Kore.Budget
 	rt.s.log.Warn("another korelay replica is consuming this stream; each replica spends its own kore.budget, "+
 		"so set per_minute and per_hour to Kore's limits divided by the number of replicas",
-		"stream", rt.broker.Stream(), "per_minute", b.PerMinute, "per_hour", b.PerHour)
+		"stream", b.Stream(), "per_minute", budget.PerMinute, "per_hour", budget.PerHour)
 }

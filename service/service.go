@@ -49,6 +49,11 @@ type Options struct {
 	Ready chan<- struct{}
 	// Stderr receives the start-up banner; nil discards.
 	Stderr io.Writer
+	// DryRun runs without changing anything shared (as does the config's
+	// dry_run): events are observed, never taken from a live instance;
+	// nothing is written to the ledger, the dead-letter stream or the cron
+	// state; the Notifier (the dry-run printer) is counted as "dry_run".
+	DryRun bool
 }
 
 // Service is a running korelay.
@@ -60,6 +65,7 @@ type Service struct {
 	metrics *metrics.Metrics
 	rules   atomic.Pointer[rules.Set]
 	ready   atomic.Bool
+	dryRun  bool
 
 	httpAddr atomic.Value // string
 	natsURL  atomic.Value // string
@@ -93,7 +99,8 @@ func New(opts Options) (*Service, error) {
 	if opts.WatchInterval == 0 {
 		opts.WatchInterval = 2 * time.Second
 	}
-	s := &Service{opts: opts, cfg: opts.Config, log: opts.Logger, reg: opts.Registry}
+	s := &Service{opts: opts, cfg: opts.Config, log: opts.Logger, reg: opts.Registry,
+		dryRun: opts.DryRun || opts.Config.DryRun}
 	s.metrics = opts.Metrics
 	if s.metrics == nil {
 		s.metrics = metrics.New(opts.Registry)
@@ -150,7 +157,7 @@ func (s *Service) Run(ctx context.Context) error {
 		close(s.opts.Ready)
 	}
 	s.log.Info("korelay running", "http", s.HTTPAddr(), "nats", s.NATSURL(),
-		"rules", len(s.Rules().Rules()), "jetstream", s.cfg.NATS.UseJetStream())
+		"rules", len(s.Rules().Rules()), "mode", s.mode().String(), "dry_run", s.dryRun)
 	err = rt.wait(ctx)
 	s.ready.Store(false)
 	if err != nil && !errors.Is(err, context.Canceled) {

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/korelay/korelay/adapters/delivery"
+	"github.com/korelay/korelay/broker"
 	"github.com/korelay/korelay/kore"
 	"github.com/korelay/korelay/rules"
 )
@@ -25,7 +26,7 @@ func (k *instantKore) Notify(context.Context, kore.NotifyRequest) (*kore.Job, er
 func BenchmarkDeliver(b *testing.B) {
 	unlimited := delivery.Options{PerMinute: -1, PerHour: -1}
 	newEngine := func(b *testing.B) *delivery.Engine {
-		e, err := delivery.New(&instantKore{}, delivery.NewMemoryLedger(), unlimited)
+		e, err := delivery.New(&instantKore{}, broker.NewMemoryLedger(), unlimited)
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/korelay/korelay/adapters/delivery"
+	"github.com/korelay/korelay/broker"
 	"github.com/korelay/korelay/rules"
 )
 
@@ -30,7 +31,7 @@ func TestBudgetUnderSustainedLoad(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
 				f := &fakeKore{}
 				opts := delivery.Options{PerMinute: tt.perMin, PerHour: tt.perHour, Burst: tt.burst}
-				e, stop := start(t, f, delivery.NewMemoryLedger(), opts)
+				e, stop := start(t, f, broker.NewMemoryLedger(), opts)
 				defer stop()
 				t0 := time.Now()
 				var ns []rules.Notification

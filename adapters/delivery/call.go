@@ -34,9 +34,13 @@ func (e *Engine) accepted(c *call, job *kore.Job) {
 		jobID = job.ID
 	}
 	recErr := e.record(c.items)
+	status := StatusSent
+	if e.opts.DryRun {
+		status = StatusDryRun
+	}
 	e.mu.Lock()
 	for _, f := range c.items {
-		e.settle(f, result{status: StatusSent, jobID: jobID, attempts: f.attempts, call: c.seq, err: recErr})
+		e.settle(f, result{status: status, jobID: jobID, attempts: f.attempts, call: c.seq, err: recErr})
 	}
 	if e.status != nil && jobID != "" && !e.closed {
 		e.polls = append(e.polls, newPoll(jobID, c, time.Now()))

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/korelay/korelay/adapters/delivery"
+	"github.com/korelay/korelay/broker"
 	"github.com/korelay/korelay/rules"
 )
 
@@ -25,7 +26,7 @@ func TestBroadcastCostsCeilNOver1000Calls(t *testing.T) {
 		t.Run(fmt.Sprint(tt.identities), func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
 				f := &fakeKore{}
-				e, stop := start(t, f, delivery.NewMemoryLedger(), delivery.Options{})
+				e, stop := start(t, f, broker.NewMemoryLedger(), delivery.Options{})
 				defer stop()
 				ids := users("u", tt.identities)
 				outs := deliverAll(t, e, []rules.Notification{note("ev", "broadcast", "hello all", ids...)})
@@ -64,7 +65,7 @@ func TestCoalescesSameMessageAcrossEvents(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
 				f := &fakeKore{}
-				e, stop := start(t, f, delivery.NewMemoryLedger(), tt.opts)
+				e, stop := start(t, f, broker.NewMemoryLedger(), tt.opts)
 				defer stop()
 				t0 := time.Now()
 				ids := users("u", 40)
@@ -94,7 +95,7 @@ func TestCoalescesSameMessageAcrossEvents(t *testing.T) {
 func TestIdleEngineSendsAtOnce(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		f := &fakeKore{}
-		e, stop := start(t, f, delivery.NewMemoryLedger(), delivery.Options{})
+		e, stop := start(t, f, broker.NewMemoryLedger(), delivery.Options{})
 		defer stop()
 		t0 := time.Now()
 		outs, err := e.Deliver(t.Context(), []rules.Notification{note("ev", "r", "hi", "ann@example.com")}, delivery.DeliverOptions{})
@@ -113,7 +114,7 @@ func TestIdleEngineSendsAtOnce(t *testing.T) {
 func TestSameIdentityFromTwoRulesIsCarriedOnce(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		f := &fakeKore{}
-		e, stop := start(t, f, delivery.NewMemoryLedger(), delivery.Options{})
+		e, stop := start(t, f, broker.NewMemoryLedger(), delivery.Options{})
 		defer stop()
 		ns := []rules.Notification{
 			note("ev", "first", "same text", "ann@example.com"),

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/korelay/korelay/adapters/delivery"
+	"github.com/korelay/korelay/broker"
 	"github.com/korelay/korelay/rules"
 )
 
@@ -69,7 +70,7 @@ func TestRacingDuplicatesAreSentOnce(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		gate := make(chan struct{})
 		f := &fakeKore{gate: gate}
-		e, stop := start(t, f, delivery.NewMemoryLedger(), delivery.Options{})
+		e, stop := start(t, f, broker.NewMemoryLedger(), delivery.Options{})
 		defer stop()
 		n := note("ev-1", "r", "shipped", "ann")
 		n.DedupKey = "order-42"
@@ -104,7 +105,7 @@ func TestRacingDuplicatesAreSentOnce(t *testing.T) {
 func TestSameKeyTwiceInOneDeliveryIsSentOnce(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		f := &fakeKore{}
-		e, stop := start(t, f, delivery.NewMemoryLedger(), delivery.Options{})
+		e, stop := start(t, f, broker.NewMemoryLedger(), delivery.Options{})
 		defer stop()
 		a, b := note("ev", "r", "one text", "ann"), note("ev", "r", "other text", "ann")
 		outs, err := e.Deliver(t.Context(), []rules.Notification{a, b}, delivery.DeliverOptions{})

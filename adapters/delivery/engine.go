@@ -193,3 +193,10 @@ func (e *Engine) settle(f *flight, r result) {
 		delete(e.flights, f.key)
 	}
 }
+
+// Pending reports how many identities are queued or being sent now.
+func (e *Engine) Pending() int {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return len(e.flights)
+}

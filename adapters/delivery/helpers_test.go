@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/korelay/korelay/adapters/delivery"
+	"github.com/korelay/korelay/broker"
 	"github.com/korelay/korelay/kore"
 	"github.com/korelay/korelay/rules"
 )
@@ -77,7 +78,7 @@ func (f *fakeKore) sentIdentities() map[string]int {
 
 // spyLedger is a MemoryLedger that counts lookups and can fail.
 type spyLedger struct {
-	delivery.MemoryLedger
+	broker.MemoryLedger
 	mu      sync.Mutex
 	seen    int
 	ttls    []time.Duration

@@ -56,6 +56,9 @@ type Options struct {
 	// OnJobResult receives each tracked job's last known status (final
 	// unless polls ran out); nil: jobs are only logged.
 	OnJobResult func(*kore.Job)
+	// DryRun marks calls the notifier accepted as StatusDryRun (counted as
+	// outcome "dry_run"), never StatusSent: the notifier only printed them.
+	DryRun bool
 	// Metrics and Logger may be nil.
 	Metrics *metrics.Metrics
 	Logger  *slog.Logger

@@ -18,6 +18,9 @@ const (
 	// StatusDeadLetter: can never succeed, or retries were used up; see
 	// Reason, Err and Response.
 	StatusDeadLetter
+	// StatusDryRun: a dry run's notifier accepted the call; nothing reached
+	// Kore (JobID is the dry run's fake job).
+	StatusDryRun
 )
 
 // String returns the metrics outcome label of s.
@@ -31,6 +34,8 @@ func (s Status) String() string {
 		return metrics.OutcomeShadow
 	case StatusDeadLetter:
 		return metrics.OutcomeDeadLettered
+	case StatusDryRun:
+		return metrics.OutcomeDryRun
 	}
 	return "unknown"
 }
@@ -48,6 +53,9 @@ const (
 // returns one Outcome per distinct result of each notification, in order.
 type Outcome struct {
 	Rule, Channel, EventID string
+	// DedupKey is the notification's dedup key: its rule's dedup.key
+	// rendered, or "event:<event id>" for a rule without one.
+	DedupKey string
 	// MessageType and Message are the notification's message, so a dead
 	// letter says what was not sent.
 	MessageType, Message string

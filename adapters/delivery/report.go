@@ -53,7 +53,12 @@ func indexOf(keys []outcomeKey, k outcomeKey) int {
 }
 
 func newOutcome(n *rules.Notification, r *result) Outcome {
+	key := n.DedupKey
+	if key == "" {
+		key = eventDedupKey(n.EventID)
+	}
 	return Outcome{
+		DedupKey:    key,
 		Rule:        n.Rule,
 		Channel:     n.Channel,
 		EventID:     n.EventID,
@@ -68,7 +73,8 @@ func newOutcome(n *rules.Notification, r *result) Outcome {
 	}
 }
 
-// count adds outcomes to the notification and dead-letter metrics.
+// count adds outcomes to the notification metrics. Dead letters are
+// counted by whoever stores them, once stored.
 func (e *Engine) count(outs []Outcome) {
 	if e.metrics == nil {
 		return
@@ -76,8 +82,5 @@ func (e *Engine) count(outs []Outcome) {
 	for i := range outs {
 		o := &outs[i]
 		e.metrics.Notifications.WithLabelValues(o.Rule, o.Channel, o.Status.String()).Add(float64(len(o.Identities)))
-		if o.Status == StatusDeadLetter {
-			e.metrics.DeadLetters.WithLabelValues(o.Rule, o.Reason).Inc()
-		}
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/korelay/korelay/adapters/delivery"
+	"github.com/korelay/korelay/broker"
 	"github.com/korelay/korelay/kore"
 	"github.com/korelay/korelay/rules"
 )
@@ -21,7 +22,7 @@ func TestRetryAfterIsHonoured(t *testing.T) {
 			}
 			return nil
 		}}
-		e, stop := start(t, f, delivery.NewMemoryLedger(), delivery.Options{})
+		e, stop := start(t, f, broker.NewMemoryLedger(), delivery.Options{})
 		defer stop()
 		outs, err := e.Deliver(t.Context(), []rules.Notification{note("ev", "r", "hi", "ann@example.com")}, delivery.DeliverOptions{})
 		if err != nil {
@@ -69,7 +70,7 @@ func TestFailedCallsAreDeadLettered(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
 				f := &fakeKore{reply: func(int) error { return tt.err }}
-				e, stop := start(t, f, delivery.NewMemoryLedger(), delivery.Options{MaxAttempts: maxAttempts})
+				e, stop := start(t, f, broker.NewMemoryLedger(), delivery.Options{MaxAttempts: maxAttempts})
 				defer stop()
 				t0 := time.Now()
 				ids := []string{"ann@example.com", "bob@example.com"}
@@ -101,7 +102,7 @@ func TestBackoffBetweenRetries(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		f := &fakeKore{reply: func(int) error { return &kore.APIError{StatusCode: 503} }}
 		opts := delivery.Options{MaxAttempts: 6, BaseBackoff: time.Second, MaxBackoff: 4 * time.Second}
-		e, stop := start(t, f, delivery.NewMemoryLedger(), opts)
+		e, stop := start(t, f, broker.NewMemoryLedger(), opts)
 		defer stop()
 		if _, err := e.Deliver(t.Context(), []rules.Notification{note("ev", "r", "hi", "a")}, delivery.DeliverOptions{}); err != nil {
 			t.Fatal(err)

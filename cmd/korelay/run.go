@@ -56,7 +56,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	stopHUP := forwardSIGHUP(reload)
 	defer stopHUP()
 	svc, err := service.New(service.Options{
-		Config: cfg, Notifier: notifier, Logger: log, Registry: reg, Metrics: m, Reload: reload,
+		Config: cfg, Notifier: notifier, Logger: log, Registry: reg, Metrics: m, Reload: reload, DryRun: *dryRun,
 	})
 	if err != nil {
 		return err
