@@ -390,3 +390,58 @@ func waitUntil(d time.Duration, cond func() bool) error {
 	}
 	return nil
 }
+
+// Consume returns only once every handler has returned, even one that
+// keeps working after the drain timeout cancelled its context: the caller
+// may then close the connection without cutting off a settle.
+func TestConsumeWaitsForHandlersPastDrainTimeout(t *testing.T) {
+	const lingering = 500 * time.Millisecond
+	for name, mk := range map[string]func(*testing.T) (Transport, *nats.Conn){
+		"jetstream": func(t *testing.T) (Transport, *nats.Conn) {
+			b, nc := setup(t, Options{DrainTimeout: 50 * time.Millisecond})
+			return b, nc
+		},
+		"core": func(t *testing.T) (Transport, *nats.Conn) {
+			nc := connect(t, startServer(t))
+			c, err := NewCore(nc, Options{DrainTimeout: 50 * time.Millisecond})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return c, nc
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			tr, _ := mk(t)
+			started := make(chan struct{})
+			var returned atomic.Bool
+			ctx, cancel := context.WithCancel(context.Background())
+			done := make(chan error, 1)
+			go func() {
+				done <- tr.Consume(ctx, func(hctx context.Context, _ Msg) Disposition {
+					close(started)
+					<-hctx.Done()
+					time.Sleep(lingering) // settling work that ignores the cancellation
+					returned.Store(true)
+					return Nak(0)
+				})
+			}()
+			time.Sleep(100 * time.Millisecond) // let the subscriptions register
+			if _, err := tr.Publish(context.Background(), &nats.Msg{Subject: "korelay.webhook.orders", Data: []byte("x")}); err != nil {
+				t.Fatal(err)
+			}
+			<-started
+			cancel()
+			select {
+			case err := <-done:
+				if err != nil {
+					t.Errorf("Consume = %v", err)
+				}
+			case <-time.After(10 * time.Second):
+				t.Fatal("Consume did not return")
+			}
+			if !returned.Load() {
+				t.Error("Consume returned while a handler was still running")
+			}
+		})
+	}
+}

@@ -260,3 +260,58 @@ rules:
 		t.Errorf("dead letters carry messages %q, want text:item a and text:item b", msgs)
 	}
 }
+
+// An event keeps its id for life: two rules on one subject, one sent and
+// one dead-lettered (its template failed), and a replay after the fix sends
+// only the second rule's notification; the ledger knows the first was sent
+// for this event.
+func TestE2EReplayAfterPartialSendSendsOnlyWhatFailed(t *testing.T) {
+	t.Parallel()
+	const twoRules = `
+rules:
+  - name: first
+    on: {nats: "orders.>"}
+    notify: {channel: slack, to: event.email, text: "first {{ .event.id }}"}
+  - name: second
+    on: {nats: "orders.>"}
+    notify: {channel: slack, to: event.email, text: "second {{ .event.%s }}"}
+`
+	e := startE2E(t, e2eSpec{Rules: fmt.Sprintf(twoRules, "missing")})
+	b := e.broker()
+	ctx := context.Background()
+	e.publish("orders.new", `{"id": 42, "email": "ann@example.com"}`)
+	var dls []broker.DeadLetter
+	eventually(t, e2eDeadline, func() bool {
+		var err error
+		dls, err = b.DeadLetters(ctx, broker.DLQFilter{Rule: "second"})
+		return err == nil && len(dls) == 1
+	}, func() string { return "the second rule's render failure was not dead-lettered" })
+	e.waitCalls(1)
+	eventID := dls[0].EventID
+
+	writeFile(t, e.dir+"/rules.yaml", fmt.Sprintf(twoRules, "id"))
+	if err := e.svc.Reload(); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := b.Replay(ctx, broker.DLQFilter{EventID: eventID}); err != nil || n != 1 {
+		t.Fatalf("Replay = %d, %v; want 1 event", n, err)
+	}
+	eventually(t, e2eDeadline, func() bool {
+		v, _ := e.metric("korelay_notifications_total", `rule="second"`, `outcome="sent"`)
+		return v == 1
+	}, func() string { return "the replayed event's second rule was not sent\n" + e.logs.String() })
+	eventually(t, e2eDeadline, func() bool {
+		v, _ := e.metric("korelay_notifications_total", `rule="first"`, `outcome="duplicate"`)
+		return v == 1
+	}, func() string { return "the first rule's notification was not suppressed by the ledger" })
+	var texts []string
+	for _, c := range e.notifyCalls() {
+		texts = append(texts, c.Notify.Message.Val)
+	}
+	if slices.Sort(texts); !slices.Equal(texts, []string{"first 42", "second 42"}) {
+		t.Errorf("Kore received %q, want first 42 and second 42 once each", texts)
+	}
+	if !strings.Contains(e.logs.String(), "event_id="+eventID+" rule=first key=event:"+eventID) {
+		t.Errorf("the suppression is not logged with rule, event id and key:\n%s", e.logs.String())
+	}
+}

@@ -59,6 +59,9 @@ type e2eSpec struct {
 	KoreOptions []koretest.Option
 	// Notifier replaces the Kore client (dry run).
 	Notifier Notifier
+	// DryRun runs the service as `korelay run -dry-run` (Options.DryRun);
+	// set Notifier to a dry-run printer with it.
+	DryRun bool
 	// ShutdownTimeout is Options.ShutdownTimeout; zero means 2s.
 	ShutdownTimeout time.Duration
 	// Edit adjusts the parsed configuration before the service is built.
@@ -127,7 +130,7 @@ func startE2E(t testing.TB, spec e2eSpec) *e2e {
 	svc, err := New(Options{
 		Config: e.cfg, Notifier: notifier, Registry: e.reg, Metrics: m,
 		Logger:        slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: logLevel(spec.LogLevel)})),
-		WatchInterval: watch, ShutdownTimeout: shutdown, Ready: ready,
+		WatchInterval: watch, ShutdownTimeout: shutdown, Ready: ready, DryRun: spec.DryRun,
 	})
 	if err != nil {
 		t.Fatalf("service.New: %v", err)
