@@ -141,6 +141,16 @@ func setDefault[T comparable](v *T, def T) {
 	}
 }
 
+// Validate reports every problem of opts as New would, with the defaults
+// applied, without connecting: for `korelay validate`.
+func (o Options) Validate() error {
+	o.setDefaults()
+	if err := o.validate(); err != nil {
+		return fmt.Errorf("broker options: %w", err)
+	}
+	return nil
+}
+
 func (o *Options) validate() error {
 	var errs []error
 	if o.DuplicateWindow < MinDuplicateWindow {
@@ -175,6 +185,8 @@ type Broker struct {
 	cron   *CronState
 	dlq    jetstream.Stream
 
+	started startSignal
+
 	mu       sync.Mutex
 	subjects []string      // the operator subjects currently configured
 	changed  chan struct{} // closed and replaced when subjects change
@@ -194,7 +206,7 @@ func New(ctx context.Context, nc *nats.Conn, opts Options) (*Broker, error) {
 	if err != nil {
 		return nil, fmt.Errorf("jetstream: %w", err)
 	}
-	b := &Broker{nc: nc, js: js, opts: opts, changed: make(chan struct{})}
+	b := &Broker{nc: nc, js: js, opts: opts, changed: make(chan struct{}), started: newStartSignal()}
 	if err := b.UpdateSubjects(ctx, opts.Subjects); err != nil {
 		return nil, err
 	}
@@ -226,7 +238,7 @@ func Open(ctx context.Context, nc *nats.Conn, opts Options) (*Broker, error) {
 	if err != nil {
 		return nil, fmt.Errorf("jetstream: %w", err)
 	}
-	b := &Broker{nc: nc, js: js, opts: opts, changed: make(chan struct{})}
+	b := &Broker{nc: nc, js: js, opts: opts, changed: make(chan struct{}), started: newStartSignal()}
 	if b.dlq, err = js.Stream(ctx, opts.DLQStream); err != nil {
 		return nil, fmt.Errorf("dead-letter stream %s: %w", opts.DLQStream, err)
 	}

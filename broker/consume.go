@@ -98,6 +98,9 @@ func (r *run) pull(ctx context.Context, c jetstream.Consumer, stream string) err
 	}
 	defer it.Stop()
 	defer context.AfterFunc(ctx, it.Drain)()
+	if stream == r.b.opts.Stream {
+		r.b.started.done()
+	}
 	for {
 		jm, err := it.Next()
 		switch {

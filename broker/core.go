@@ -19,10 +19,11 @@ import (
 // Nothing is stored: dead letters are refused with ErrNotStored, and the
 // ledger and cron state live in process.
 type Core struct {
-	nc    *nats.Conn
-	opts  Options
-	keys  *MemoryLedger
-	fires *MemoryCronState
+	nc      *nats.Conn
+	opts    Options
+	keys    *MemoryLedger
+	fires   *MemoryCronState
+	started startSignal
 
 	mu       sync.Mutex
 	subjects []string       // the rules' subjects
@@ -37,7 +38,8 @@ func NewCore(nc *nats.Conn, opts Options) (*Core, error) {
 	if err != nil {
 		return nil, fmt.Errorf("core nats subjects: %w", err)
 	}
-	return &Core{nc: nc, opts: opts, keys: NewMemoryLedger(), fires: NewMemoryCronState(), subjects: subjects}, nil
+	return &Core{nc: nc, opts: opts, keys: NewMemoryLedger(), fires: NewMemoryCronState(),
+		subjects: subjects, started: newStartSignal()}, nil
 }
 
 // Publish sends msg on core NATS with a new event id in HeaderEventID, so
@@ -69,6 +71,10 @@ func (c *Core) Consume(ctx context.Context, h Handler) error {
 	c.subs = subs
 	c.mu.Unlock()
 	if err == nil {
+		err = c.nc.Flush() // the server has the subscriptions
+	}
+	if err == nil {
+		c.started.done()
 		<-ctx.Done()
 	}
 	c.mu.Lock()
@@ -115,6 +121,9 @@ func (c *Core) Fires() FireStore { return c.fires }
 
 // Mode is ModeCore.
 func (c *Core) Mode() Mode { return ModeCore }
+
+// Started is closed once Consume's subscriptions are in place.
+func (c *Core) Started() <-chan struct{} { return c.started.ch }
 
 // HeaderEventID carries the event id of an event published on core NATS,
 // where no stream sequence exists: the id a webhook answered with is the id

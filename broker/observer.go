@@ -38,12 +38,13 @@ const localQueue = 1024
 //
 // Every delivery is a last attempt: nothing is redelivered.
 type Observer struct {
-	nc    *nats.Conn
-	js    jetstream.JetStream
-	opts  Options
-	local chan Msg
-	keys  *MemoryLedger
-	fires *MemoryCronState
+	nc      *nats.Conn
+	js      jetstream.JetStream
+	opts    Options
+	local   chan Msg
+	keys    *MemoryLedger
+	fires   *MemoryCronState
+	started startSignal
 
 	mu       sync.Mutex
 	subjects []string
@@ -65,7 +66,7 @@ func NewObserver(_ context.Context, nc *nats.Conn, opts Options) (*Observer, err
 	return &Observer{
 		nc: nc, js: js, opts: opts, local: make(chan Msg, localQueue),
 		keys: NewMemoryLedger(), fires: NewMemoryCronState(),
-		subjects: subjects, changed: make(chan struct{}),
+		subjects: subjects, changed: make(chan struct{}), started: newStartSignal(),
 	}, nil
 }
 
@@ -111,6 +112,9 @@ func (o *Observer) Fires() FireStore { return o.fires }
 // Mode is ModeObserve.
 func (o *Observer) Mode() Mode { return ModeObserve }
 
+// Started is closed once Consume's readers and subscriptions are in place.
+func (o *Observer) Started() <-chan struct{} { return o.started.ch }
+
 // Consume hands observed and in-process events to h until ctx ends, then
 // waits for the running handlers (up to DrainTimeout, then cancelled and
 // waited for). Handlers' dispositions are ignored: nothing is acked.
@@ -144,14 +148,17 @@ func (o *Observer) follow(ctx context.Context, subs *subscriptions, deliver func
 		o.mu.Lock()
 		subjects, changed := o.subjects, o.changed
 		o.mu.Unlock()
-		byStream, plain := o.plan(ctx, subjects)
+		byStream, lastSeqs, plain := o.plan(ctx, subjects)
 		if err := subs.set(plain); err != nil {
 			return err
 		}
 		var readers []*streamReader
 		for stream, filter := range byStream {
 			if last[stream] == nil {
+				// Start after what the stream held when korelay looked:
+				// nothing published since is missed.
 				last[stream] = &atomic.Uint64{}
+				last[stream].Store(lastSeqs[stream])
 			}
 			r, err := o.read(ctx, stream, filter, last[stream], deliver)
 			if err != nil {
@@ -159,6 +166,9 @@ func (o *Observer) follow(ctx context.Context, subs *subscriptions, deliver func
 				return err
 			}
 			readers = append(readers, r)
+		}
+		if err := o.nc.Flush(); err == nil {
+			o.started.done()
 		}
 		select {
 		case <-changed:
@@ -172,9 +182,10 @@ func (o *Observer) follow(ctx context.Context, subs *subscriptions, deliver func
 
 // plan splits subjects into those read from a stream that captures them
 // (by stream, with the live instances' webhook events on the ingest
-// stream) and those read with plain subscriptions.
-func (o *Observer) plan(ctx context.Context, subjects []string) (map[string][]string, []string) {
-	byStream := map[string][]string{}
+// stream) and those read with plain subscriptions, and says each stream's
+// last sequence.
+func (o *Observer) plan(ctx context.Context, subjects []string) (byStream map[string][]string, lastSeqs map[string]uint64, plain []string) {
+	byStream, lastSeqs = map[string][]string{}, map[string]uint64{}
 	captured := map[string][]string{}
 	for _, name := range []string{o.opts.Stream, o.opts.ExternalStream} {
 		if name == "" {
@@ -185,11 +196,11 @@ func (o *Observer) plan(ctx context.Context, subjects []string) (map[string][]st
 			continue // no such stream, or no JetStream: subscribe instead
 		}
 		captured[name] = s.CachedInfo().Config.Subjects
+		lastSeqs[name] = s.CachedInfo().State.LastSeq
 	}
 	if caps, ok := captured[o.opts.Stream]; ok && coveredBy(caps, WebhookSubjects) {
 		byStream[o.opts.Stream] = []string{WebhookSubjects}
 	}
-	var plain []string
 	for _, subj := range subjects {
 		stream := ""
 		for _, name := range []string{o.opts.ExternalStream, o.opts.Stream} {
@@ -204,7 +215,7 @@ func (o *Observer) plan(ctx context.Context, subjects []string) (map[string][]st
 		}
 		byStream[stream] = append(byStream[stream], subj)
 	}
-	return byStream, plain
+	return byStream, lastSeqs, plain
 }
 
 // coveredBy reports whether one of patterns matches every subject subj does.
@@ -218,17 +229,15 @@ type streamReader struct {
 	done chan struct{}
 }
 
-// read starts reading filter from stream after the sequence in last (new
-// events only when last is 0), recording each sequence it hands on.
+// read starts reading filter from stream after the sequence in last,
+// recording each sequence it hands on.
 func (o *Observer) read(ctx context.Context, stream string, filter []string, last *atomic.Uint64, deliver func(Msg)) (*streamReader, error) {
 	filter, err := normalizeSubjects(filter)
 	if err != nil {
 		return nil, err
 	}
-	cfg := jetstream.OrderedConsumerConfig{FilterSubjects: filter, DeliverPolicy: jetstream.DeliverNewPolicy}
-	if seq := last.Load(); seq > 0 {
-		cfg.DeliverPolicy, cfg.OptStartSeq = jetstream.DeliverByStartSequencePolicy, seq+1
-	}
+	cfg := jetstream.OrderedConsumerConfig{FilterSubjects: filter,
+		DeliverPolicy: jetstream.DeliverByStartSequencePolicy, OptStartSeq: last.Load() + 1}
 	c, err := o.js.OrderedConsumer(ctx, stream, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("observe stream %s: %w", stream, err)

@@ -3,6 +3,7 @@ package broker
 import (
 	"context"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -76,7 +77,21 @@ type Transport interface {
 	Fires() FireStore
 	// Mode says which transport this is.
 	Mode() Mode
+	// Started is closed once Consume reads events: events published after
+	// that reach the handler even where nothing is stored (core NATS, a
+	// dry run's plain subscriptions).
+	Started() <-chan struct{}
 }
+
+// startSignal is closed once, when a Consume has started reading.
+type startSignal struct {
+	once sync.Once
+	ch   chan struct{}
+}
+
+func newStartSignal() startSignal { return startSignal{ch: make(chan struct{})} }
+
+func (s *startSignal) done() { s.once.Do(func() { close(s.ch) }) }
 
 // ErrNotStored is returned by DeadLetter where dead letters cannot be
 // stored (core NATS mode, dry run).
@@ -112,3 +127,6 @@ func (b *Broker) Fires() FireStore { return b.cron }
 
 // Mode is ModeJetStream (Transport).
 func (b *Broker) Mode() Mode { return ModeJetStream }
+
+// Started is closed once Consume pulls from the durable consumer.
+func (b *Broker) Started() <-chan struct{} { return b.started.ch }

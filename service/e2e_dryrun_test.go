@@ -86,7 +86,9 @@ func TestE2EDryRunLeavesNoTraces(t *testing.T) {
 			}
 		}
 		return false
-	}, func() string { return "order 42 was not sent by the live instance (suppressed by the dry run's ledger?)\n" + live.logs.String() })
+	}, func() string {
+		return "order 42 was not sent by the live instance (suppressed by the dry run's ledger?)\n" + live.logs.String()
+	})
 	if v, _ := live.metric("korelay_notifications_total", `rule="shipped"`, `outcome="duplicate"`); v != 0 {
 		t.Errorf("live instance suppressed %v notifications as duplicates", v)
 	}

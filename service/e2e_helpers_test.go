@@ -131,6 +131,7 @@ func startE2E(t testing.TB, spec e2eSpec) *e2e {
 		Config: e.cfg, Notifier: notifier, Registry: e.reg, Metrics: m,
 		Logger:        slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: logLevel(spec.LogLevel)})),
 		WatchInterval: watch, ShutdownTimeout: shutdown, Ready: ready, DryRun: spec.DryRun,
+		LoadConfig: e.reloadConfig,
 	})
 	if err != nil {
 		t.Fatalf("service.New: %v", err)
@@ -157,6 +158,24 @@ func startE2E(t testing.TB, spec e2eSpec) *e2e {
 		t.Fatalf("service not ready after %s", e2eDeadline)
 	}
 	return e
+}
+
+// reloadConfig parses the configuration file again for a reload, as
+// loadConfig did at start (same environment, same Edit).
+func (e *e2e) reloadConfig() (*config.Config, error) {
+	file := e.cfg.File
+	text, err := os.ReadFile(file)
+	if err != nil {
+		return nil, err
+	}
+	cfg, err := config.Parse(file, text, func(string) (string, bool) { return "", false })
+	if err != nil {
+		return nil, err
+	}
+	if e.spec.Edit != nil {
+		e.spec.Edit(cfg)
+	}
+	return cfg, nil
 }
 
 // loadConfig parses the spec's YAML (or ConfigFile) with an empty

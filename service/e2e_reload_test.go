@@ -3,6 +3,8 @@ package service
 import (
 	"context"
 	"fmt"
+	"net/http"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -119,5 +121,89 @@ func TestE2ERuleFileChangeReloads(t *testing.T) {
 		func() string { return "a broken rule file did not set korelay_config_last_reload_successful to 0" })
 	if got := e.greet("welcome.eu", "carl"); got != "v2 hello carl" {
 		t.Errorf("after a broken change the text is %q, want the last good rule's %q", got, "v2 hello carl")
+	}
+}
+
+// A change to korelay.yaml's groups, webhooks or datasets, or to a dataset
+// file, is reloaded like a rule change: the running service notifies the
+// new group members and dataset rows and serves the new webhook; a change
+// that needs a restart is named in a warning; a broken configuration keeps
+// the old one in force.
+func TestE2EConfigChangeReloads(t *testing.T) {
+	t.Parallel()
+	e := startE2E(t, e2eSpec{
+		Watch: 100 * time.Millisecond,
+		Files: map[string]string{"people.csv": "email\nann@example.com\n"},
+		Extra: `
+groups:
+  team: [ann@example.com]
+datasets:
+  people: people.csv
+webhooks:
+  orders:
+    auth: {type: bearer, secret: ` + e2eBearerToken + `}
+`,
+		Rules: `
+rules:
+  - name: to-team
+    on: {nats: "team.>"}
+    notify: {channel: slack, groups: [team], text: "team {{ .event.n }}"}
+  - name: to-people
+    on: {nats: "people.>"}
+    for_each: data.people
+    notify: {channel: slack, to: item.email, text: "people {{ .event.n }}"}
+`,
+	})
+	notified := func(text string) []string {
+		for _, c := range e.notifyCalls() {
+			if c.Notify.Message.Val == text {
+				return c.Notify.Identities
+			}
+		}
+		return nil
+	}
+	waitFor := func(text string) []string {
+		t.Helper()
+		eventually(t, e2eDeadline, func() bool { return notified(text) != nil },
+			func() string { return "no call with " + text + "\n" + e.logs.String() })
+		return notified(text)
+	}
+	e.publish("team.x", `{"n": 1}`)
+	if got := waitFor("team 1"); !slices.Equal(got, []string{"ann@example.com"}) {
+		t.Fatalf("before the change the team is %v", got)
+	}
+
+	text, err := os.ReadFile(e.cfg.File)
+	if err != nil {
+		t.Fatal(err)
+	}
+	changed := strings.Replace(string(text), "team: [ann@example.com]", "team: [bob@example.com]", 1)
+	changed = strings.Replace(changed, "webhooks:\n", "webhooks:\n  billing:\n    auth: {type: none}\n", 1)
+	changed = strings.Replace(changed, "nats:\n", "nats:\n  ack_wait: 45s\n", 1)
+	writeFile(t, e.cfg.File, changed)
+	writeFile(t, filepath.Join(e.dir, "people.csv"), "email\ncarl@example.com\n")
+	eventually(t, e2eDeadline, func() bool { return strings.Contains(e.logs.String(), "configuration and rules reloaded") },
+		func() string { return "the configuration change was not reloaded\n" + e.logs.String() })
+	if !strings.Contains(e.logs.String(), "keys=nats.ack_wait") {
+		t.Errorf("no warning naming nats.ack_wait as needing a restart:\n%s", e.logs.String())
+	}
+	e.publish("team.x", `{"n": 2}`)
+	if got := waitFor("team 2"); !slices.Equal(got, []string{"bob@example.com"}) {
+		t.Errorf("after the change the team is %v, want bob", got)
+	}
+	e.publish("people.x", `{"n": 3}`)
+	if got := waitFor("people 3"); !slices.Equal(got, []string{"carl@example.com"}) {
+		t.Errorf("after the dataset changed the people are %v, want carl", got)
+	}
+	if code, body := e.do("POST", "/hooks/billing", `{}`, http.Header{"Content-Type": {"application/json"}}); code != http.StatusAccepted {
+		t.Errorf("POST /hooks/billing after the reload: %d %s, want 202", code, body)
+	}
+
+	writeFile(t, e.cfg.File, strings.Replace(changed, "team: [bob@example.com]", "team: []", 1))
+	eventually(t, e2eDeadline, func() bool { return e.reloadMetric() == 0 },
+		func() string { return "a broken configuration did not set korelay_config_last_reload_successful to 0" })
+	e.publish("team.x", `{"n": 4}`)
+	if got := waitFor("team 4"); !slices.Equal(got, []string{"bob@example.com"}) {
+		t.Errorf("after a broken change the team is %v, want the last good bob", got)
 	}
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"io"
 	"log/slog"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -25,7 +24,8 @@ func TestWatchRulesReloadsAChangeOnce(t *testing.T) {
 		dir := t.TempDir()
 		file := filepath.Join(dir, "rules.yaml")
 		writeFile(t, file, greetRules("v1", "greet.>"))
-		cfg, err := config.Parse(filepath.Join(dir, "korelay.yaml"), []byte("rules: [./rules.yaml]\n"), os.LookupEnv)
+		writeFile(t, filepath.Join(dir, "korelay.yaml"), "rules: [./rules.yaml]\n")
+		cfg, err := config.Load(filepath.Join(dir, "korelay.yaml"))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -41,7 +41,7 @@ func TestWatchRulesReloadsAChangeOnce(t *testing.T) {
 		rt := &runtime{s: s, cron: cron.New(nil, nil, cron.Options{}), transport: subjectsOnly{}}
 		ctx, cancel := context.WithCancel(t.Context())
 		done := make(chan struct{})
-		go func() { s.watchRules(ctx, rt); close(done) }()
+		go func() { s.watchFiles(ctx, rt); close(done) }()
 		synctest.Wait()
 
 		writeFile(t, file, greetRules("v2-changed", "greet.>"))

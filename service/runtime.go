@@ -126,23 +126,14 @@ func (s *Service) mode() broker.Mode {
 // triggers and delivery on it.
 func (rt *runtime) build(ctx context.Context) error {
 	s, cfg := rt.s, rt.s.cfg
-	tr, err := broker.NewTransport(ctx, rt.nc, s.mode(), broker.Options{
-		Stream: cfg.NATS.Stream, Subjects: s.Rules().NATSSubjects(), ExternalStream: cfg.NATS.StreamFrom,
-		AckWait: cfg.NATS.AckWait, MaxDeliver: cfg.NATS.MaxDeliver, MaxAckPending: cfg.NATS.MaxAckPending,
-		DrainTimeout: s.opts.ShutdownTimeout, OnExhausted: s.eventExhausted, Logger: s.log,
-	})
+	tr, err := broker.NewTransport(ctx, rt.nc, s.mode(), brokerOptions(cfg, s))
 	if err != nil {
 		return err
 	}
 	rt.transport = tr
 	rt.dead = &deadLetters{store: tr, metrics: s.metrics, log: s.log}
 	rt.warnIfReplicas(ctx)
-	engine, err := delivery.New(s.opts.Notifier, tr.Keys(), delivery.Options{
-		PerMinute: cfg.Kore.Budget.PerMinute, PerHour: cfg.Kore.Budget.PerHour,
-		BatchWindow: cfg.Kore.BatchWindow, MaxAttempts: cfg.Kore.MaxAttempts,
-		TrackJobs: cfg.Kore.TrackJobs, Status: statusChecker(s.opts.Notifier), OnJobResult: s.jobResult,
-		DryRun: s.dryRun, Metrics: s.metrics, Logger: s.log,
-	})
+	engine, err := delivery.New(s.opts.Notifier, tr.Keys(), deliveryOptions(cfg, s))
 	if err != nil {
 		return fmt.Errorf("delivery: %w", err)
 	}
@@ -171,6 +162,7 @@ func (rt *runtime) launch(ctx context.Context) {
 			rt.errc <- fmt.Errorf("consume: %w", err)
 		}
 	}()
+	rt.waitStarted(ctx)
 	rt.goRun(func() error { return rt.cron.Run(workCtx, cronJobs(rt.s.Rules())) })
 	rt.goRun(func() error {
 		if err := rt.http.Serve(rt.listener); !errors.Is(err, http.ErrServerClosed) {
@@ -178,7 +170,23 @@ func (rt *runtime) launch(ctx context.Context) {
 		}
 		return nil
 	})
-	rt.goRun(func() error { rt.s.watchRules(workCtx, rt); return nil })
+	rt.goRun(func() error { rt.s.watchFiles(workCtx, rt); return nil })
+}
+
+// consumerStartTimeout bounds the wait for the consumer to start reading.
+const consumerStartTimeout = 10 * time.Second
+
+// waitStarted waits until the consumer reads events, so that the service
+// is ready only once an event published from then on is seen (it matters
+// where nothing is stored: core NATS, a dry run's subscriptions).
+func (rt *runtime) waitStarted(ctx context.Context) {
+	select {
+	case <-rt.transport.Started():
+	case <-rt.consumed:
+	case <-ctx.Done():
+	case <-time.After(consumerStartTimeout):
+		rt.s.log.Warn("the consumer has not started reading yet", "waited", consumerStartTimeout)
+	}
 }
 
 func (rt *runtime) goRun(fn func() error) {

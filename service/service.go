@@ -49,6 +49,9 @@ type Options struct {
 	Ready chan<- struct{}
 	// Stderr receives the start-up banner; nil discards.
 	Stderr io.Writer
+	// LoadConfig reads the configuration again for a reload; nil means
+	// config.Load(Config.File).
+	LoadConfig func() (*config.Config, error)
 	// DryRun runs without changing anything shared (as does the config's
 	// dry_run): events are observed, never taken from a live instance;
 	// nothing is written to the ledger, the dead-letter stream or the cron
@@ -58,8 +61,12 @@ type Options struct {
 
 // Service is a running korelay.
 type Service struct {
-	opts    Options
+	opts Options
+	// cfg is the configuration the service started with: the settings
+	// that need a restart are read from it. config is the one in force
+	// (reloaded).
 	cfg     *config.Config
+	config  atomic.Pointer[config.Config]
 	log     *slog.Logger
 	reg     *prometheus.Registry
 	metrics *metrics.Metrics
@@ -99,24 +106,29 @@ func New(opts Options) (*Service, error) {
 	if opts.WatchInterval == 0 {
 		opts.WatchInterval = 2 * time.Second
 	}
+	if opts.LoadConfig == nil {
+		file := opts.Config.File
+		opts.LoadConfig = func() (*config.Config, error) { return config.Load(file) }
+	}
 	s := &Service{opts: opts, cfg: opts.Config, log: opts.Logger, reg: opts.Registry,
 		dryRun: opts.DryRun || opts.Config.DryRun}
 	s.metrics = opts.Metrics
 	if s.metrics == nil {
 		s.metrics = metrics.New(opts.Registry)
 	}
-	set, err := s.loadRules()
+	set, err := Check(s.cfg, s.opts.Now)
 	if err != nil {
 		return nil, err
 	}
+	s.config.Store(s.cfg)
 	s.rules.Store(set)
 	s.metrics.ConfigLastReloadSuccessful.Set(1)
 	return s, nil
 }
 
-func (s *Service) loadRules() (*rules.Set, error) {
-	return LoadRules(s.cfg, s.opts.Now)
-}
+// Config returns the configuration in force: the one the service started
+// with, or the last good reload.
+func (s *Service) Config() *config.Config { return s.config.Load() }
 
 // LoadRules loads every rule file the configuration names, with the
 // webhooks, groups and datasets it defines; now is the clock expressions

@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -20,7 +21,8 @@ import (
 // Handler serves POST /hooks/NAME for a fixed set of hooks. It is safe for
 // concurrent use.
 type Handler struct {
-	hooks          map[string]*hook
+	hooks          atomic.Pointer[map[string]*hook] // replaced whole by Update
+	tolerance      time.Duration
 	pub            Publisher
 	metrics        *metrics.Metrics
 	log            *slog.Logger
@@ -49,9 +51,8 @@ func hookName() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9_-]+$`) }
 // secret values.
 func New(opts Options) (*Handler, error) {
 	opts, err := opts.withDefaults()
-	errs := []error{err}
 	h := &Handler{
-		hooks:          make(map[string]*hook, len(opts.Hooks)),
+		tolerance:      opts.Tolerance,
 		pub:            opts.Publisher,
 		metrics:        opts.Metrics,
 		log:            opts.Logger,
@@ -60,25 +61,47 @@ func New(opts Options) (*Handler, error) {
 		publishTimeout: opts.PublishTimeout,
 		replays:        newReplayCache(replayCacheSize, 2*opts.Tolerance),
 	}
-	valid := hookName()
-	for _, hk := range opts.Hooks {
-		if err := h.add(hk, valid, opts.Tolerance); err != nil {
-			errs = append(errs, fmt.Errorf("webhook %q: %w", hk.Name, err))
-		}
-	}
-	if err := errors.Join(errs...); err != nil {
+	hooks, herr := buildHooks(opts.Hooks, opts.Tolerance)
+	if err := errors.Join(err, herr); err != nil {
 		return nil, err
 	}
+	h.hooks.Store(&hooks)
 	return h, nil
 }
 
-// add validates hk and adds it to h.
-func (h *Handler) add(hk Hook, valid *regexp.Regexp, tolerance time.Duration) error {
+// Update replaces the served hooks (a configuration reload). On any
+// invalid hook it returns every problem, as New does, and keeps serving
+// the old ones. Requests already past the hook lookup finish with the
+// hook they found.
+func (h *Handler) Update(hooks []Hook) error {
+	m, err := buildHooks(hooks, h.tolerance)
+	if err != nil {
+		return err
+	}
+	h.hooks.Store(&m)
+	return nil
+}
+
+// buildHooks validates hooks and returns them by name.
+func buildHooks(hooks []Hook, tolerance time.Duration) (map[string]*hook, error) {
+	valid := hookName()
+	m := make(map[string]*hook, len(hooks))
+	var errs []error
+	for _, hk := range hooks {
+		if err := addHook(m, hk, valid, tolerance); err != nil {
+			errs = append(errs, fmt.Errorf("webhook %q: %w", hk.Name, err))
+		}
+	}
+	return m, errors.Join(errs...)
+}
+
+// addHook validates hk and adds it to m.
+func addHook(m map[string]*hook, hk Hook, valid *regexp.Regexp, tolerance time.Duration) error {
 	var errs []error
 	if !valid.MatchString(hk.Name) {
 		errs = append(errs, errors.New("name: must be letters, digits, '-' or '_'"))
 	}
-	if _, dup := h.hooks[hk.Name]; dup {
+	if _, dup := m[hk.Name]; dup {
 		errs = append(errs, errors.New("defined twice"))
 	}
 	v, sigHeader, err := newVerifier(hk.Auth, tolerance)
@@ -86,7 +109,7 @@ func (h *Handler) add(hk Hook, valid *regexp.Regexp, tolerance time.Duration) er
 	if err := errors.Join(errs...); err != nil {
 		return err
 	}
-	h.hooks[hk.Name] = &hook{name: hk.Name, verifier: v, dropped: droppedHeaders(sigHeader)}
+	m[hk.Name] = &hook{name: hk.Name, verifier: v, dropped: droppedHeaders(sigHeader)}
 	return nil
 }
 
@@ -135,7 +158,7 @@ func (h *Handler) Close() {
 // handle runs one request through the checks, in order: hook, method, size,
 // auth (over the raw body), content type, body decoding, replay, store.
 func (h *Handler) handle(w http.ResponseWriter, r *http.Request, name string) (eventID string, replayed bool, f *failure) {
-	hk, ok := h.hooks[name]
+	hk, ok := (*h.hooks.Load())[name]
 	if !ok {
 		return "", false, reject(http.StatusNotFound, "unknown webhook")
 	}
