@@ -66,3 +66,41 @@ rules:
 		t.Errorf("%d notify calls, want %d (one per event)", n, events)
 	}
 }
+
+// A stop while a call is at Kore waits for it: Run returns only after Kore
+// answered and the ledger recorded it, even past the shutdown timeout, so
+// the event (handed back to the stream) is not sent again after a restart.
+func TestE2EStopWaitsForCallsAtKore(t *testing.T) {
+	t.Parallel()
+	fake := koretest.Start(t)
+	spec := e2eSpec{
+		DataDir: t.TempDir(), Fake: fake, NATS: "ack_wait: 1s",
+		ShutdownTimeout: 100 * time.Millisecond,
+		Rules: `
+rules:
+  - name: slow
+    on: {nats: "slow.>"}
+    notify: {channel: slack, to: event.email, text: "slow {{ .event.n }}"}
+`,
+	}
+	first := startE2E(t, spec)
+	fake.FailNext(1, koretest.Failure{Delay: 1500 * time.Millisecond}) // answered normally, late
+	first.publish("slow.x", `{"n": 1, "email": "ann@example.com"}`)
+	time.Sleep(300 * time.Millisecond) // the call is at Kore now
+	begin := time.Now()
+	first.stop()
+	if took := time.Since(begin); took < time.Second {
+		t.Errorf("Run returned %s after the stop, before Kore answered the call in flight", took)
+	}
+	if n := len(fake.NotifyCalls()); n != 1 {
+		t.Fatalf("Kore accepted %d calls, want 1", n)
+	}
+	second := startE2E(t, spec)
+	eventually(t, e2eDeadline, func() bool {
+		v, _ := second.metric("korelay_notifications_total", `rule="slow"`, `outcome="duplicate"`)
+		return v == 1
+	}, func() string { return "the redelivered event was not found in the ledger\n" + second.logs.String() })
+	if n := len(fake.NotifyCalls()); n != 1 {
+		t.Errorf("Kore accepted %d calls after the restart, want 1", n)
+	}
+}
