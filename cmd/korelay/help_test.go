@@ -20,6 +20,11 @@ func TestHelpOnStdout(t *testing.T) {
 		{[]string{"schedule"}, []string{"-n", "-from"}, nil},
 		{[]string{"notify"}, []string{"-channel", "-to", "-text", "-script"}, nil},
 		{[]string{"version"}, nil, nil},
+		{[]string{"dlq"}, []string{"list", "show", "replay", "drop"}, nil},
+		{[]string{"dlq", "list"}, []string{"-rule", "-id", "-json"}, []string{"-all"}},
+		{[]string{"dlq", "show"}, []string{"-rule", "-id", "-json"}, []string{"-all"}},
+		{[]string{"dlq", "replay"}, []string{"-rule", "-id"}, []string{"-json", "-all"}},
+		{[]string{"dlq", "drop"}, []string{"-rule", "-id", "-all"}, []string{"-json"}},
 	}
 	for _, tt := range tests {
 		name := strings.Join(tt.cmd, " ")
