@@ -1,7 +1,9 @@
 package config
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -225,5 +227,20 @@ func TestAliasAmplificationIsRefused(t *testing.T) {
 	_, err := Parse("k.yaml", []byte(b.String()), env(nil))
 	if err == nil || !strings.Contains(err.Error(), "expands to more than 1000000 values") {
 		t.Fatalf("err = %.200v", err)
+	}
+}
+
+// A missing file says where to start; a folder says it is one.
+func TestLoadFileErrors(t *testing.T) {
+	dir := t.TempDir()
+	missing := filepath.Join(dir, "korelay.yaml")
+	_, err := Load(missing)
+	want := missing + ": no such file; copy config.example.yaml to start, or pass -config FILE"
+	if err == nil || err.Error() != want || !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("Load(missing) = %v, want %q (and fs.ErrNotExist)", err, want)
+	}
+	_, err = Load(dir)
+	if err == nil || !strings.HasPrefix(err.Error(), dir+": is a folder") {
+		t.Errorf("Load(folder) = %v, want it to say it is a folder", err)
 	}
 }
