@@ -117,7 +117,9 @@ func TestNotifyErrors(t *testing.T) {
 		code int
 		want string
 	}{
-		{"unknown channel", []string{"-config", file, "-channel", "email", "-to", "a@x.com", "-text", "x"}, 1, "channel"},
+		{"unknown channel", []string{"-config", file, "-channel", "email", "-to", "a@x.com", "-text", "x"}, 2, `-channel "email": want msteams or slack`},
+		{"channel checked before the config", []string{"-config", "/nonexistent/korelay.yaml", "-channel", "teams", "-to", "a", "-text", "x"}, 2, `-channel "teams"`},
+		{"no channel", []string{"-config", file, "-to", "a@x.com", "-text", "x"}, 2, `-channel "": want msteams or slack`},
 		{"no text", []string{"-config", file, "-channel", "slack", "-to", "a@x.com"}, 2, "-text or -script is required"},
 		{"text and script", []string{"-config", file, "-channel", "slack", "-to", "a", "-text", "x", "-script", "y"}, 2, "not both"},
 		{"no identities", []string{"-config", file, "-channel", "slack", "-to", " , ", "-text", "x"}, 2, "-to needs at least one identity"},
@@ -302,5 +304,31 @@ func TestRunRejectsBadLogFlags(t *testing.T) {
 		if code != 2 || !strings.Contains(stderr, args[0]) {
 			t.Errorf("run %v: exit %d, stderr %q; want 2 naming the flag", args, code, stderr)
 		}
+	}
+}
+
+// eval prints every notification and every rule that failed to render, and
+// exits 1 when one failed, so it can gate CI.
+func TestEvalExitsOneOnRenderFailure(t *testing.T) {
+	file := writeConfig(t, nil, "")
+	dir := filepath.Dir(file)
+	rules := testRules + `  - name: order-greeting
+    on: {webhook: orders}
+    notify:
+      channel: msteams
+      to: event.email
+      text: "Hi {{ .event.customer.name }}"
+`
+	if err := os.WriteFile(filepath.Join(dir, "rules.yaml"), []byte(rules), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	event := filepath.Join(dir, "event.json")
+	if err := os.WriteFile(event, []byte(`{"id": 7, "status": "shipped", "email": "a@x.com"}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr := korelay(t, "eval", "-config", file, "-on", "webhook:orders", "-event", event)
+	if code != 1 || !strings.Contains(stdout, "rule order-shipped (live): slack to 1 identity: a@x.com") ||
+		!strings.Contains(stdout, "rule order-greeting: error:") {
+		t.Errorf("exit %d\nstdout %q\nstderr %q\nwant exit 1 with the notification and the failure", code, stdout, stderr)
 	}
 }
