@@ -195,6 +195,10 @@ func TestDevicesUsage(t *testing.T) {
 		{"devices", "unsubscribe", "-user", "u"},
 		{"devices", "unsubscribe", "-user", "u", "-all", "-device", "d"},
 		{"devices", "explode", "-user", "u"},
+		{"devices", "list", "-user", "u", "-device", "d"},
+		{"devices", "subscribe", "-user", "u", "-device", "d", "-os", "ios", "-all"},
+		{"devices", "unsubscribe", "-user", "u", "-all", "-os", "ios"},
+		{"devices", "list", "-user", "u", "extra"},
 	} {
 		if code, _, _ := korelay(t, append(args, "-config", file)...); code != 2 {
 			t.Errorf("%v: exit %d, want 2", args, code)
@@ -330,5 +334,50 @@ func TestEvalExitsOneOnRenderFailure(t *testing.T) {
 	if code != 1 || !strings.Contains(stdout, "rule order-shipped (live): slack to 1 identity: a@x.com") ||
 		!strings.Contains(stdout, "rule order-greeting: error:") {
 		t.Errorf("exit %d\nstdout %q\nstderr %q\nwant exit 1 with the notification and the failure", code, stdout, stderr)
+	}
+}
+
+// A dry run never claims results it did not query: list says Kore was not
+// asked, and unsubscribe without -os prints the lookup it would make
+// instead of pretending to know the devices' OS types.
+func TestDevicesDryRun(t *testing.T) {
+	srv := koretest.Start(t)
+	file := writeConfig(t, srv, "")
+	tests := []struct {
+		name      string
+		args      []string
+		want, not []string
+	}{
+		{"list", []string{"list", "-user", "u-1"},
+			[]string{`"method":"GET"`, "subscribeddevices?uId=u-1", "dry run: Kore was not queried"},
+			[]string{"no devices subscribed"}},
+		{"unsubscribe without -os", []string{"unsubscribe", "-user", "u-1", "-device", "d-1,d-2"},
+			[]string{"would look up each device's OS type", "subscribeddevices?uId=u-1", `"method":"DELETE"`,
+				`{"deviceId":"d-1","osType":"(from the device list)"}`, "nothing was sent"},
+			[]string{"not subscribed"}},
+		{"unsubscribe with -os", []string{"unsubscribe", "-user", "u-1", "-device", "d-1", "-os", "IOS"},
+			[]string{`{"deviceId":"d-1","osType":"iOS"}`, "nothing was sent"},
+			[]string{"GET", "look up"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, stdout, stderr := korelay(t, append(append([]string{"devices"}, tt.args...), "-dry-run", "-config", file)...)
+			if code != 0 {
+				t.Fatalf("exit %d\nstdout %q\nstderr %q", code, stdout, stderr)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(stdout, w) {
+					t.Errorf("stdout lacks %q:\n%s", w, stdout)
+				}
+			}
+			for _, n := range tt.not {
+				if strings.Contains(stdout, n) {
+					t.Errorf("stdout has %q:\n%s", n, stdout)
+				}
+			}
+		})
+	}
+	if calls := srv.Calls(); len(calls) != 0 {
+		t.Errorf("a dry run made %d calls to Kore", len(calls))
 	}
 }
