@@ -381,3 +381,29 @@ func TestDevicesDryRun(t *testing.T) {
 		t.Errorf("a dry run made %d calls to Kore", len(calls))
 	}
 }
+
+// schedule -from takes an RFC 3339 time (fires strictly after it) or a
+// date (from 00:00 UTC that day, a fire at midnight included).
+func TestScheduleFrom(t *testing.T) {
+	file := writeConfig(t, nil, "")
+	rules := testRules + "  - name: nightly\n    on: {cron: \"0 0 * * *\"}\n    notify: {channel: slack, to: '\"a@x.com\"', text: hi}\n"
+	if err := os.WriteFile(filepath.Join(filepath.Dir(file), "rules.yaml"), []byte(rules), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		from  string
+		code  int
+		first string
+	}{
+		{"2027-11-06", 0, "nightly  2027-11-06T00:00:00Z  UTC"},
+		{"2027-11-06T00:00:00Z", 0, "nightly  2027-11-07T00:00:00Z  UTC"},
+		{"2027-11-06T01:00:00+01:00", 0, "nightly  2027-11-07T00:00:00Z  UTC"},
+		{"06.11.2027", 2, ""},
+	}
+	for _, tt := range tests {
+		code, stdout, stderr := korelay(t, "schedule", "-config", file, "-n", "1", "-from", tt.from)
+		if code != tt.code || !strings.HasPrefix(stdout, tt.first) {
+			t.Errorf("-from %s: exit %d\nstdout %q\nstderr %q\nwant exit %d, first line %q", tt.from, code, stdout, stderr, tt.code, tt.first)
+		}
+	}
+}
