@@ -209,7 +209,7 @@ func TestDevicesUsage(t *testing.T) {
 func TestValidateReportsPositions(t *testing.T) {
 	file := writeConfig(t, nil, "")
 	code, stdout, _ := korelay(t, "validate", "-config", file)
-	if code != 0 || !strings.Contains(stdout, "ok: 1 rules") {
+	if code != 0 || !strings.HasSuffix(stdout, ": ok: 1 rule in 1 rule file\n") {
 		t.Fatalf("exit %d: %s", code, stdout)
 	}
 	bad := filepath.Join(filepath.Dir(file), "rules.yaml")
@@ -404,6 +404,48 @@ func TestScheduleFrom(t *testing.T) {
 		code, stdout, stderr := korelay(t, "schedule", "-config", file, "-n", "1", "-from", tt.from)
 		if code != tt.code || !strings.HasPrefix(stdout, tt.first) {
 			t.Errorf("-from %s: exit %d\nstdout %q\nstderr %q\nwant exit %d, first line %q", tt.from, code, stdout, stderr, tt.code, tt.first)
+		}
+	}
+}
+
+// validate counts rule files, not the datasets the rules read.
+func TestValidateCountsRuleFiles(t *testing.T) {
+	dir := t.TempDir()
+	files := map[string]string{
+		"rules/a.yaml": testRules,
+		"rules/b.yaml": "rules:\n  - name: b1\n    on: {nats: b.x}\n    notify: {channel: slack, to: event.e, text: t}\n  - name: b2\n    on: {nats: b.y}\n    notify: {channel: slack, to: event.e, text: t}\n",
+		"people.csv":   "email\na@x.com\n",
+		"teams.json":   `[{"name": "t"}]`,
+		"korelay.yaml": "rules: [./rules/*.yaml]\nwebhooks:\n  orders:\n    auth: {type: none}\ndatasets:\n  people: ./people.csv\n  teams: ./teams.json\n",
+	}
+	for name, text := range files {
+		if err := os.MkdirAll(filepath.Dir(filepath.Join(dir, name)), 0o700); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	code, stdout, stderr := korelay(t, "validate", "-config", filepath.Join(dir, "korelay.yaml"))
+	if code != 0 || !strings.HasSuffix(stdout, ": ok: 3 rules in 2 rule files\n") {
+		t.Errorf("exit %d\nstdout %q\nstderr %q", code, stdout, stderr)
+	}
+}
+
+// A missing configuration says where to start; a folder says it is one.
+func TestConfigFileErrors(t *testing.T) {
+	dir := t.TempDir()
+	t.Chdir(dir)
+	for _, tt := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"validate"}, "korelay.yaml: no such file; copy config.example.yaml to start, or pass -config FILE"},
+		{[]string{"schedule", "-config", dir}, dir + ": is a folder"},
+	} {
+		code, _, stderr := korelay(t, tt.args...)
+		if code != 1 || !strings.Contains(stderr, tt.want) {
+			t.Errorf("%v: exit %d, stderr %q; want %q", tt.args, code, stderr, tt.want)
 		}
 	}
 }
