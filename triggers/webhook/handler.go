@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"regexp"
 	"strings"
 	"sync"
 	"time"
@@ -15,6 +14,7 @@ import (
 
 	"github.com/korelay/korelay/metrics"
 	"github.com/korelay/korelay/rules"
+	"github.com/korelay/korelay/triggers/webhook/hookspec"
 )
 
 // Handler serves POST /hooks/NAME for a fixed set of hooks. It is safe for
@@ -41,9 +41,6 @@ type hook struct {
 	dropped  map[string]bool // canonical header names not copied into events
 }
 
-// hookName is what a hook name may look like: it becomes a NATS subject token.
-func hookName() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9_-]+$`) }
-
 // New validates opts and builds a Handler. It reports every invalid hook at
 // once, each error starting with `webhook "NAME":`; errors never contain
 // secret values.
@@ -60,9 +57,8 @@ func New(opts Options) (*Handler, error) {
 		publishTimeout: opts.PublishTimeout,
 		replays:        newReplayCache(replayCacheSize, 2*opts.Tolerance),
 	}
-	valid := hookName()
 	for _, hk := range opts.Hooks {
-		if err := h.add(hk, valid, opts.Tolerance); err != nil {
+		if err := h.add(hk, opts.Tolerance); err != nil {
 			errs = append(errs, fmt.Errorf("webhook %q: %w", hk.Name, err))
 		}
 	}
@@ -73,10 +69,10 @@ func New(opts Options) (*Handler, error) {
 }
 
 // add validates hk and adds it to h.
-func (h *Handler) add(hk Hook, valid *regexp.Regexp, tolerance time.Duration) error {
+func (h *Handler) add(hk Hook, tolerance time.Duration) error {
 	var errs []error
-	if !valid.MatchString(hk.Name) {
-		errs = append(errs, errors.New("name: must be letters, digits, '-' or '_'"))
+	if !hookspec.ValidName(hk.Name) {
+		errs = append(errs, errors.New("name: must be "+hookspec.NameRule))
 	}
 	if _, dup := h.hooks[hk.Name]; dup {
 		errs = append(errs, errors.New("defined twice"))
