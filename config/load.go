@@ -81,7 +81,8 @@ func Parse(file string, data []byte, lookup func(string) (string, bool)) (*Confi
 	if err != nil {
 		return nil, fmt.Errorf("config: %w", err)
 	}
-	cfg := &Config{File: file, Dir: filepath.Dir(abs), positions: map[string]Position{}, envVars: map[string]string{}}
+	cfg := &Config{File: file, Dir: filepath.Dir(abs), positions: map[string]Position{},
+		keyPositions: map[string]Position{}, envVars: map[string]string{}}
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
 		return nil, fmt.Errorf("%s: %s", file, yamlSyntaxError(err))
@@ -91,7 +92,7 @@ func Parse(file string, data []byte, lookup func(string) (string, bool)) (*Confi
 	}
 	used := map[*yaml.Node]string{}
 	expandEnv(&doc, lookup, used)
-	d := &decoder{file: file, positions: cfg.positions}
+	d := &decoder{file: file, positions: cfg.positions, keys: cfg.keyPositions}
 	d.decode(doc.Content[0], reflect.ValueOf(cfg).Elem(), "")
 	if len(d.errs) > 0 {
 		return nil, errors.Join(d.errs...)
