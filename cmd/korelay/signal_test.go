@@ -34,7 +34,7 @@ func TestRunLogsTheSignal(t *testing.T) {
 	for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGINT} {
 		t.Run(signalName(sig), func(t *testing.T) {
 			data := filepath.Join(t.TempDir(), "data")
-			file := writeConfig(t, nil, "http:\n  listen: 127.0.0.1:0\nnats:\n  listen: 127.0.0.1:-1\n  data_dir: "+data+"\n")
+			file := writeConfig(t, nil, "http:\n  listen: 127.0.0.1:0\nnats:\n  listen: 127.0.0.1:0\n  data_dir: "+data+"\n")
 			ctx, cancel := context.WithCancelCause(context.Background())
 			defer cancel(nil)
 			var stdout, stderr syncBuffer
