@@ -25,8 +25,10 @@ const HeaderReplayOf = "Korelay-Replay-Of"
 // DeadLetter is a notification (or event) that can never succeed as is,
 // stored as JSON on korelay.dlq.RULE in the dead-letter stream.
 type DeadLetter struct {
-	// ID is the dead letter's sequence in the dead-letter stream; set on read.
-	ID string `json:"-"`
+	// Seq is the dead letter's sequence in the dead-letter stream, set on
+	// read. It is an internal handle (Replay and Drop delete by it); people
+	// and commands select dead letters by EventID.
+	Seq uint64 `json:"-"`
 	// EventID is the failed event's id.
 	EventID string `json:"event_id"`
 	// Rule is the rule whose notification failed; empty for an event that
@@ -54,15 +56,18 @@ type DeadLetter struct {
 	Data    []byte      `json:"data,omitempty"`
 }
 
-// DLQFilter selects dead letters; empty fields match everything.
+// DLQFilter selects dead letters; empty fields match everything, and set
+// fields must all match.
 type DLQFilter struct {
 	// Rule matches the rule (NoRule for those without one).
 	Rule string
-	// ID matches the dead letter's ID.
-	ID string
-	// EventID matches the event id.
+	// EventID matches the event id: the id a webhook's 202 answer, the logs
+	// and the dead letter carry.
 	EventID string
 }
+
+// IsZero reports whether f selects every dead letter.
+func (f DLQFilter) IsZero() bool { return f == DLQFilter{} }
 
 // DeadLetter stores d. Writing the same dead letter (same event, rule,
 // recipients and message) again within two minutes, as a redelivered event
@@ -108,9 +113,6 @@ func (b *Broker) DeadLetters(ctx context.Context, f DLQFilter) ([]DeadLetter, er
 			return nil, err
 		}
 	}
-	if f.ID != "" {
-		return b.deadLetterByID(ctx, f, subject)
-	}
 	var out []DeadLetter
 	for seq := uint64(1); ; {
 		raw, err := b.dlq.GetMsg(ctx, seq, jetstream.WithGetMsgSubject(subject))
@@ -131,35 +133,42 @@ func (b *Broker) DeadLetters(ctx context.Context, f DLQFilter) ([]DeadLetter, er
 	}
 }
 
-func (b *Broker) deadLetterByID(ctx context.Context, f DLQFilter, subject string) ([]DeadLetter, error) {
-	seq, err := strconv.ParseUint(f.ID, 10, 64)
-	if err != nil || seq == 0 {
-		return nil, fmt.Errorf("dead letter id %q: not a positive number", f.ID)
-	}
-	raw, err := b.dlq.GetMsg(ctx, seq)
-	if errors.Is(err, jetstream.ErrMsgNotFound) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("dead letter %s: %w", f.ID, err)
-	}
-	d, err := decodeDeadLetter(raw)
-	if err != nil {
-		return nil, err
-	}
-	if !covers(subject, raw.Subject) || (f.EventID != "" && d.EventID != f.EventID) {
-		return nil, nil
-	}
-	return []DeadLetter{d}, nil
-}
-
 func decodeDeadLetter(raw *jetstream.RawStreamMsg) (DeadLetter, error) {
 	var d DeadLetter
 	if err := json.Unmarshal(raw.Data, &d); err != nil {
 		return d, fmt.Errorf("dead letter %d: %w", raw.Sequence, err)
 	}
-	d.ID = strconv.FormatUint(raw.Sequence, 10)
+	d.Seq = raw.Sequence
 	return d, nil
+}
+
+// Drop deletes the dead letters matching f and returns how many it deleted.
+// A zero filter deletes every dead letter: a command that takes the filter
+// from a person should make them ask for that explicitly.
+func (b *Broker) Drop(ctx context.Context, f DLQFilter) (int, error) {
+	letters, err := b.DeadLetters(ctx, f)
+	if err != nil {
+		return 0, err
+	}
+	var errs []error
+	dropped := 0
+	for _, d := range letters {
+		if err := b.deleteDeadLetter(ctx, d); err != nil {
+			errs = append(errs, fmt.Errorf("drop dead letter of event %s: %w", d.EventID, err))
+			continue
+		}
+		dropped++
+	}
+	return dropped, errors.Join(errs...)
+}
+
+// deleteDeadLetter removes d from the dead-letter stream; one already gone
+// (removed by a concurrent drop or replay) is not an error.
+func (b *Broker) deleteDeadLetter(ctx context.Context, d DeadLetter) error {
+	if err := b.dlq.DeleteMsg(ctx, d.Seq); err != nil && !errors.Is(err, jetstream.ErrMsgNotFound) {
+		return err
+	}
+	return nil
 }
 
 // Replay re-drives the events of the dead letters matching f: each event is
@@ -175,9 +184,10 @@ func decodeDeadLetter(raw *jetstream.RawStreamMsg) (DeadLetter, error) {
 // always captures (even when the event first came from ExternalStream);
 // Consume hands it over with its original subject. Its headers are kept
 // except the NATS control headers (Nats-*); it carries Nats-Msg-Id
-// "replay:<dead letter id>", so a retried replay stores it once, and
-// HeaderReplayOf with the original event id. Dead letters without a stored
-// event are left in place and reported in the error.
+// "replay:<dead letter sequence>", so a retried replay stores it once, and
+// HeaderReplayOf with the original event id, so the event keeps its id.
+// Dead letters without a stored event are left in place and reported in
+// the error.
 func (b *Broker) Replay(ctx context.Context, f DLQFilter) (int, error) {
 	letters, err := b.DeadLetters(ctx, f)
 	if err != nil {
@@ -190,18 +200,17 @@ func (b *Broker) Replay(ctx context.Context, f DLQFilter) (int, error) {
 	for _, group := range groupByEvent(letters) {
 		first := group[0]
 		if first.Subject == "" {
-			errs = append(errs, fmt.Errorf("dead letter %s (event %s): no event stored to replay", first.ID, first.EventID))
+			errs = append(errs, fmt.Errorf("dead letter of event %s (rule %s): no event stored to replay", first.EventID, orNoRule(first.Rule)))
 			continue
 		}
 		if _, err := b.Publish(ctx, replayMsg(first)); err != nil {
-			errs = append(errs, fmt.Errorf("replay dead letter %s (event %s): %w", first.ID, first.EventID, err))
+			errs = append(errs, fmt.Errorf("replay event %s: %w", first.EventID, err))
 			continue
 		}
 		replayed++
 		for _, d := range group {
-			seq, _ := strconv.ParseUint(d.ID, 10, 64)
-			if err := b.dlq.DeleteMsg(ctx, seq); err != nil && !errors.Is(err, jetstream.ErrMsgNotFound) {
-				errs = append(errs, fmt.Errorf("delete dead letter %s after replay: %w", d.ID, err))
+			if err := b.deleteDeadLetter(ctx, d); err != nil {
+				errs = append(errs, fmt.Errorf("delete dead letter of event %s (rule %s) after replay: %w", d.EventID, orNoRule(d.Rule), err))
 			}
 		}
 	}
@@ -232,11 +241,19 @@ func replayMsg(d DeadLetter) *nats.Msg {
 			h[k] = append([]string(nil), vs...)
 		}
 	}
-	h.Set(jetstream.MsgIDHeader, "replay:"+d.ID)
+	h.Set(jetstream.MsgIDHeader, "replay:"+strconv.FormatUint(d.Seq, 10))
 	if d.EventID != "" {
 		h.Set(HeaderReplayOf, d.EventID)
 	}
 	return &nats.Msg{Subject: ReplaySubjectPrefix + originalSubject(d.Subject), Header: h, Data: d.Data}
+}
+
+// orNoRule names a dead letter's rule in errors.
+func orNoRule(rule string) string {
+	if rule == "" {
+		return NoRule
+	}
+	return rule
 }
 
 // dlqSubject is the subject of rule's dead letters.

@@ -38,9 +38,8 @@ func TestDeadLettersListAndFilter(t *testing.T) {
 		{"no rule", DLQFilter{Rule: NoRule}, []string{"korelay-3:"}},
 		{"by event", DLQFilter{EventID: "korelay-1"}, []string{"korelay-1:order-shipped", "korelay-1:order-audit"}},
 		{"rule and event", DLQFilter{Rule: "order-audit", EventID: "korelay-1"}, []string{"korelay-1:order-audit"}},
-		{"by id", DLQFilter{ID: "3"}, []string{"korelay-2:order-shipped"}},
-		{"id and other rule", DLQFilter{ID: "3", Rule: "order-audit"}, nil},
-		{"unknown id", DLQFilter{ID: "99"}, nil},
+		{"event and other rule", DLQFilter{Rule: "order-audit", EventID: "korelay-2"}, nil},
+		{"unknown event", DLQFilter{EventID: "korelay-99"}, nil},
 		{"unknown rule", DLQFilter{Rule: "nope"}, nil},
 	}
 	for _, tt := range tests {
@@ -52,8 +51,8 @@ func TestDeadLettersListAndFilter(t *testing.T) {
 			var keys []string
 			for _, d := range got {
 				keys = append(keys, d.EventID+":"+d.Rule)
-				if d.ID == "" || d.Time.IsZero() {
-					t.Errorf("dead letter without id or time: %+v", d)
+				if d.Seq == 0 || d.Time.IsZero() {
+					t.Errorf("dead letter without sequence or time: %+v", d)
 				}
 			}
 			if strings.Join(keys, ",") != strings.Join(tt.want, ",") {
@@ -61,7 +60,7 @@ func TestDeadLettersListAndFilter(t *testing.T) {
 			}
 		})
 	}
-	for _, f := range []DLQFilter{{ID: "x"}, {Rule: "a.b"}} {
+	for _, f := range []DLQFilter{{Rule: "a.b"}, {Rule: "a>"}} {
 		if _, err := b.DeadLetters(ctx, f); err == nil {
 			t.Errorf("DeadLetters(%+v) accepted an invalid filter", f)
 		}
@@ -122,5 +121,61 @@ func TestReplayWithoutEventKeepsDeadLetter(t *testing.T) {
 	}
 	if left, _ := b.DeadLetters(ctx, DLQFilter{}); len(left) != 1 {
 		t.Errorf("dead letter removed although it could not be replayed")
+	}
+}
+
+func TestDrop(t *testing.T) {
+	letters := []DeadLetter{
+		{EventID: "korelay-1", Rule: "order-shipped", Reason: "permanent"},
+		{EventID: "korelay-1", Rule: "order-audit", Reason: "permanent"},
+		{EventID: "korelay-2", Rule: "order-shipped", Reason: "exhausted"},
+		{EventID: "korelay-3", Reason: "decode"},
+	}
+	tests := []struct {
+		name    string
+		filter  DLQFilter
+		dropped int
+		left    []string // event:rule of the dead letters left, in order
+	}{
+		{"by event", DLQFilter{EventID: "korelay-1"}, 2, []string{"korelay-2:order-shipped", "korelay-3:"}},
+		{"by event and rule", DLQFilter{EventID: "korelay-1", Rule: "order-audit"}, 1,
+			[]string{"korelay-1:order-shipped", "korelay-2:order-shipped", "korelay-3:"}},
+		{"by rule", DLQFilter{Rule: "order-shipped"}, 2, []string{"korelay-1:order-audit", "korelay-3:"}},
+		{"without rule", DLQFilter{Rule: NoRule}, 1, []string{"korelay-1:order-shipped", "korelay-1:order-audit", "korelay-2:order-shipped"}},
+		{"nothing matches", DLQFilter{EventID: "korelay-9"}, 0,
+			[]string{"korelay-1:order-shipped", "korelay-1:order-audit", "korelay-2:order-shipped", "korelay-3:"}},
+		{"everything", DLQFilter{}, 4, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			b, _ := setup(t, Options{})
+			ctx := context.Background()
+			for _, d := range letters {
+				if err := b.DeadLetter(ctx, d); err != nil {
+					t.Fatal(err)
+				}
+			}
+			n, err := b.Drop(ctx, tt.filter)
+			if err != nil || n != tt.dropped {
+				t.Fatalf("Drop(%+v) = %d, %v; want %d", tt.filter, n, err, tt.dropped)
+			}
+			left, err := b.DeadLetters(ctx, DLQFilter{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var keys []string
+			for _, d := range left {
+				keys = append(keys, d.EventID+":"+d.Rule)
+			}
+			if strings.Join(keys, ",") != strings.Join(tt.left, ",") {
+				t.Errorf("left %v, want %v", keys, tt.left)
+			}
+		})
+	}
+}
+
+func TestDLQFilterIsZero(t *testing.T) {
+	if !(DLQFilter{}).IsZero() || (DLQFilter{Rule: "r"}).IsZero() || (DLQFilter{EventID: "e"}).IsZero() {
+		t.Error("IsZero is true only for the filter that selects everything")
 	}
 }

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
+	"strconv"
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
@@ -15,8 +17,7 @@ import (
 type EmbeddedOptions struct {
 	// Host is the address to listen on; empty means 127.0.0.1.
 	Host string
-	// Port is the client port; -1 picks a random free port and 0 means the
-	// NATS default, 4222.
+	// Port is the client port; 0 or -1 picks a free port.
 	Port int
 	// StoreDir is where JetStream keeps its data (korelay's data_dir). Required.
 	StoreDir string
@@ -33,8 +34,9 @@ type EmbeddedOptions struct {
 const embeddedReadyTimeout = 10 * time.Second
 
 // StartEmbedded starts an in-process NATS server with JetStream enabled and
-// waits until it accepts connections. The caller shuts it down with
-// Shutdown (and WaitForShutdown); ClientURL gives the address to connect to.
+// waits until it accepts connections. A port already taken fails at once,
+// naming the address. The caller shuts the server down with Shutdown (and
+// WaitForShutdown); ClientURL gives the address to connect to.
 func StartEmbedded(opts EmbeddedOptions) (*server.Server, error) {
 	if opts.StoreDir == "" {
 		return nil, errors.New("embedded nats: store dir is required")
@@ -44,6 +46,11 @@ func StartEmbedded(opts EmbeddedOptions) (*server.Server, error) {
 	}
 	if opts.ServerName == "" {
 		opts.ServerName = "korelay"
+	}
+	if opts.Port <= 0 {
+		opts.Port = server.RANDOM_PORT
+	} else if err := checkPortFree(opts.Host, opts.Port); err != nil {
+		return nil, err
 	}
 	s, err := server.NewServer(&server.Options{
 		ServerName: opts.ServerName,
@@ -73,6 +80,21 @@ func StartEmbedded(opts EmbeddedOptions) (*server.Server, error) {
 		return nil, fmt.Errorf("embedded nats: jetstream did not start (store dir %s)", opts.StoreDir)
 	}
 	return s, nil
+}
+
+// checkPortFree reports a port another process listens on, so that a taken
+// port fails at once instead of after the readiness timeout: the server
+// only logs its failure to listen.
+func checkPortFree(host string, port int) error {
+	addr := net.JoinHostPort(host, strconv.Itoa(port))
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("embedded nats: cannot listen on %s (port %d taken by another korelay or NATS server?): %w", addr, port, err)
+	}
+	if err := ln.Close(); err != nil {
+		return fmt.Errorf("embedded nats: check %s: %w", addr, err)
+	}
+	return nil
 }
 
 // serverLogger adapts slog to nats-server's Logger interface.

@@ -6,6 +6,7 @@ package config
 
 import (
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -30,8 +31,9 @@ type Config struct {
 	// Kore's documented limits).
 	Warnings []string `yaml:"-"`
 
-	positions map[string]Position
-	envVars   map[string]string
+	positions    map[string]Position // of each value written, by path
+	keyPositions map[string]Position // of each key written, by path
+	envVars      map[string]string
 }
 
 // Kore is the Kore.ai bot korelay notifies through.
@@ -168,13 +170,44 @@ func (p Position) String() string {
 	return fmt.Sprintf("%s:%d:%d", p.File, p.Line, p.Column)
 }
 
-// Pos returns where the key at path (dotted, e.g. "kore.client_secret") was
-// written, for error messages; the file alone when it was not written.
+// Pos returns where the value at path (dotted, e.g. "kore.client_secret",
+// "webhooks.orders.auth.secrets[1]") was written, for error messages. For a
+// key not written (a missing auth block, a default) it returns where its
+// nearest written parent key is, e.g. the webhook's own line; the file
+// alone when not even the top-level key was written.
 func (c *Config) Pos(path string) Position {
 	if p, ok := c.positions[path]; ok {
 		return p
 	}
+	for parent := parentPath(path); parent != ""; parent = parentPath(parent) {
+		if p, ok := c.keyPositions[parent]; ok {
+			return p
+		}
+		if p, ok := c.positions[parent]; ok { // a list item has no key
+			return p
+		}
+	}
 	return Position{File: c.File}
+}
+
+// written reports whether the key at path was written in the file.
+func (c *Config) written(path string) bool {
+	_, ok := c.positions[path]
+	return ok
+}
+
+// parentPath returns the path of the value holding path's: "a.b" for
+// "a.b.c" and for "a.b[2]"; "" at the top.
+func parentPath(path string) string {
+	if strings.HasSuffix(path, "]") {
+		if i := strings.LastIndexByte(path, '['); i >= 0 {
+			return path[:i]
+		}
+	}
+	if i := strings.LastIndexByte(path, '.'); i >= 0 {
+		return path[:i]
+	}
+	return ""
 }
 
 // EnvVar returns the environment variable referenced by the value at path,

@@ -1,7 +1,9 @@
 package config
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -62,15 +64,15 @@ func TestParseErrors(t *testing.T) {
 			[]string{"k.yaml:3:9: kore.host: want an http(s) URL"}},
 		{"no rules", "kore: {}\n", []string{"k.yaml: rules: list at least one rule file"}},
 		{"webhook without auth type", "rules: [a]\nwebhooks:\n  orders:\n    auth: {secret: x}\n",
-			[]string{"k.yaml: webhooks.orders.auth.type: required"}},
+			[]string{"k.yaml:4:5: webhooks.orders.auth.type: required"}},
 		{"webhook unknown type", "rules: [a]\nwebhooks:\n  orders:\n    auth: {type: basic}\n",
-			[]string{"k.yaml:4:18: webhooks.orders.auth.type: want standard-webhooks, hmac-sha256, bearer or none, found \"basic\""}},
+			[]string{"k.yaml:4:18: webhooks.orders.auth.type: unknown type \"basic\" (want standard-webhooks, hmac-sha256, bearer or none)"}},
 		{"webhook missing secret", "rules: [a]\nwebhooks:\n  gh:\n    auth:\n      type: hmac-sha256\n",
-			[]string{"k.yaml:5:7: webhooks.gh.auth: hmac-sha256 needs secret: or secrets:"}},
+			[]string{"k.yaml:4:5: webhooks.gh.auth.secret: required: hmac-sha256 needs secret: or secrets:"}},
 		{"header on bearer", "rules: [a]\nwebhooks:\n  gh:\n    auth: {type: bearer, secret: t, header: X}\n",
-			[]string{"webhooks.gh.auth: header, prefix and encoding apply to hmac-sha256 only"}},
+			[]string{"k.yaml:4:45: webhooks.gh.auth.header: only used by type hmac-sha256"}},
 		{"bad encoding", "rules: [a]\nwebhooks:\n  gh:\n    auth: {type: hmac-sha256, secret: t, encoding: b32}\n",
-			[]string{"k.yaml:4:52: webhooks.gh.auth.encoding: want hex or base64"}},
+			[]string{"k.yaml:4:52: webhooks.gh.auth.encoding: \"b32\" is not hex or base64"}},
 		{"empty group", "rules: [a]\ngroups:\n  finance: []\n",
 			[]string{"k.yaml:3:12: groups.finance: a group needs at least one identity"}},
 		{"several at once", "rules: [a]\nkore:\n  hots: x\nhttp:\n  lisen: y\n",
@@ -225,5 +227,20 @@ func TestAliasAmplificationIsRefused(t *testing.T) {
 	_, err := Parse("k.yaml", []byte(b.String()), env(nil))
 	if err == nil || !strings.Contains(err.Error(), "expands to more than 1000000 values") {
 		t.Fatalf("err = %.200v", err)
+	}
+}
+
+// A missing file says where to start; a folder says it is one.
+func TestLoadFileErrors(t *testing.T) {
+	dir := t.TempDir()
+	missing := filepath.Join(dir, "korelay.yaml")
+	_, err := Load(missing)
+	want := missing + ": no such file; copy config.example.yaml to start, or pass -config FILE"
+	if err == nil || err.Error() != want || !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("Load(missing) = %v, want %q (and fs.ErrNotExist)", err, want)
+	}
+	_, err = Load(dir)
+	if err == nil || !strings.HasPrefix(err.Error(), dir+": is a folder") {
+		t.Errorf("Load(folder) = %v, want it to say it is a folder", err)
 	}
 }

@@ -16,8 +16,13 @@ import (
 type decoder struct {
 	file      string
 	errs      []error
-	positions map[string]Position
-	nodes     int // nodes visited, bounded by maxNodes
+	positions map[string]Position // of each value written, by path
+	keys      map[string]Position // of each mapping key written, by path
+	nodes     int                 // nodes visited, bounded by maxNodes
+}
+
+func (d *decoder) key(path string, key *yaml.Node) {
+	d.keys[path] = Position{File: d.file, Line: key.Line, Column: key.Column}
 }
 
 // maxNodes bounds the nodes one file may expand to, so a YAML alias bomb
@@ -94,6 +99,7 @@ func (d *decoder) decodeStruct(n *yaml.Node, v reflect.Value, path string) {
 			d.errorf(key, join(path, key.Value), "unknown key (known keys: %s)", knownKeys(fields))
 			continue
 		}
+		d.key(join(path, key.Value), key)
 		d.decode(val, v.Field(idx), join(path, key.Value))
 	}
 }
@@ -113,6 +119,7 @@ func (d *decoder) decodeMap(n *yaml.Node, v reflect.Value, path string) {
 			d.errorf(key, p, "defined twice")
 			continue
 		}
+		d.key(p, key)
 		elem := reflect.New(v.Type().Elem()).Elem()
 		d.decode(val, elem, p)
 		v.SetMapIndex(reflect.ValueOf(key.Value), elem)

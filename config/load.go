@@ -3,6 +3,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -35,6 +36,9 @@ func LoadEnv(file string, lookup func(string) (string, bool)) (*Config, error) {
 
 func readFile(file string) ([]byte, error) {
 	f, err := os.Open(file)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, &missingFileError{file: file, err: err}
+	}
 	if err != nil {
 		return nil, fmt.Errorf("config: %w", err)
 	}
@@ -42,6 +46,10 @@ func readFile(file string) ([]byte, error) {
 	st, err := f.Stat()
 	if err != nil {
 		return nil, fmt.Errorf("config: %w", err)
+	}
+	if st.IsDir() {
+		return nil, fmt.Errorf("%s: is a folder, not a configuration file; pass -config FILE, e.g. -config %s",
+			file, filepath.Join(file, DefaultFile))
 	}
 	if st.Size() > MaxFileSize {
 		return nil, fmt.Errorf("%s: config file is larger than %d bytes", file, MaxFileSize)
@@ -53,6 +61,19 @@ func readFile(file string) ([]byte, error) {
 	return data, nil
 }
 
+// missingFileError is a configuration file that does not exist; it says
+// where to start. It unwraps to fs.ErrNotExist.
+type missingFileError struct {
+	file string
+	err  error
+}
+
+func (e *missingFileError) Error() string {
+	return e.file + ": no such file; copy config.example.yaml to start, or pass -config FILE"
+}
+
+func (e *missingFileError) Unwrap() error { return e.err }
+
 // Parse decodes configuration text as if read from file (used for the
 // folder that relative paths resolve against and in messages).
 func Parse(file string, data []byte, lookup func(string) (string, bool)) (*Config, error) {
@@ -60,7 +81,8 @@ func Parse(file string, data []byte, lookup func(string) (string, bool)) (*Confi
 	if err != nil {
 		return nil, fmt.Errorf("config: %w", err)
 	}
-	cfg := &Config{File: file, Dir: filepath.Dir(abs), positions: map[string]Position{}, envVars: map[string]string{}}
+	cfg := &Config{File: file, Dir: filepath.Dir(abs), positions: map[string]Position{},
+		keyPositions: map[string]Position{}, envVars: map[string]string{}}
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
 		return nil, fmt.Errorf("%s: %s", file, yamlSyntaxError(err))
@@ -70,7 +92,7 @@ func Parse(file string, data []byte, lookup func(string) (string, bool)) (*Confi
 	}
 	used := map[*yaml.Node]string{}
 	expandEnv(&doc, lookup, used)
-	d := &decoder{file: file, positions: cfg.positions}
+	d := &decoder{file: file, positions: cfg.positions, keys: cfg.keyPositions}
 	d.decode(doc.Content[0], reflect.ValueOf(cfg).Elem(), "")
 	if len(d.errs) > 0 {
 		return nil, errors.Join(d.errs...)

@@ -3,14 +3,17 @@ package config
 import (
 	"errors"
 	"fmt"
+	"maps"
+	"net"
 	"net/url"
 	"regexp"
+	"slices"
+	"strconv"
+
+	"github.com/korelay/korelay/triggers/webhook/hookspec"
 )
 
-var (
-	webhookName = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]*$`)
-	streamName  = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
-)
+var streamName = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
 
 // Validate checks the decoded configuration and returns every problem,
 // joined, each naming the file, line and column of the key. It does not
@@ -23,11 +26,12 @@ func (c *Config) Validate() error {
 	}
 	c.checkKore(bad)
 	c.checkNATS(bad)
+	checkListen(bad, "http.listen", c.HTTP.Listen, false)
 	if c.HTTP.MaxBody <= 0 {
 		bad("http.max_body", "must be positive")
 	}
-	for name, w := range c.Webhooks {
-		c.checkWebhook(name, w, bad)
+	for _, name := range slices.Sorted(maps.Keys(c.Webhooks)) {
+		c.checkWebhook(name, c.Webhooks[name], bad)
 	}
 	c.checkRuleInputs(bad)
 	c.checkLog(bad)
@@ -58,6 +62,8 @@ func (c *Config) checkNATS(bad problem) {
 		if u, err := url.Parse(c.NATS.URL); err != nil || u.Scheme == "" {
 			bad("nats.url", "want a URL such as nats://127.0.0.1:4222, found %q", c.NATS.URL)
 		}
+	} else {
+		checkListen(bad, "nats.listen", c.NATS.Listen, true)
 	}
 	if !streamName.MatchString(c.NATS.Stream) {
 		bad("nats.stream", "a stream name uses letters, digits, - and _ only, found %q", c.NATS.Stream)
@@ -123,32 +129,59 @@ func (c *Config) checkBudget(bad problem) {
 	}
 }
 
+// checkListen checks a listen address: host:port, the host may be empty
+// (every interface), the port a number from 0 (any free port) to 65535;
+// with negOne, -1 (NATS's spelling of any free port) too.
+func checkListen(bad problem, path, addr string, negOne bool) {
+	_, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		bad(path, "want host:port such as 127.0.0.1:8080 or :8080, found %q", addr)
+		return
+	}
+	if n, err := strconv.Atoi(port); err != nil || n > 65535 || n < 0 && !(negOne && n == -1) {
+		bad(path, "port %q: want a number from 0 (any free port) to 65535", port)
+	}
+}
+
+// checkWebhook checks a webhook's name and auth with hookspec, as the
+// webhook handler does, reporting each problem at its key.
 func (c *Config) checkWebhook(name string, w Webhook, bad problem) {
 	path := "webhooks." + name
-	if !webhookName.MatchString(name) {
-		bad(path, "a webhook name uses lower-case letters, digits, - and _ only")
+	if !hookspec.ValidName(name) {
+		bad(path, "a webhook name must be %s", hookspec.NameRule)
+	}
+	if !c.written(path + ".auth") {
+		bad(path+".auth", "required: every webhook needs auth (type: %s must be written explicitly)", hookspec.AuthNone)
+		return
 	}
 	a := w.Auth
-	switch a.Type {
-	case "standard-webhooks", "hmac-sha256", "bearer":
-		if len(a.AllSecrets()) == 0 {
-			bad(path+".auth", "%s needs secret: or secrets:", a.Type)
+	secrets, paths := c.webhookSecrets(path, a)
+	spec := hookspec.Auth{Type: a.Type, Secrets: secrets, Header: a.Header, Prefix: a.Prefix, Encoding: a.Encoding}
+	for _, p := range hookspec.CheckAuth(spec) {
+		at := path + ".auth." + string(p.Field)
+		switch {
+		case p.Field != hookspec.FieldSecret:
+		case p.Secret >= 0:
+			at = paths[p.Secret]
+		case !c.written(at) && c.written(path+".auth.secrets"):
+			at = path + ".auth.secrets"
 		}
-	case "none":
-		if len(a.AllSecrets()) > 0 {
-			bad(path+".auth", "type none takes no secret")
-		}
-	case "":
-		bad(path+".auth.type", "required: standard-webhooks, hmac-sha256, bearer or none (none must be written explicitly)")
-	default:
-		bad(path+".auth.type", "want standard-webhooks, hmac-sha256, bearer or none, found %q", a.Type)
+		bad(at, "%s", p.Message)
 	}
-	if a.Type != "hmac-sha256" && (a.Header != "" || a.Prefix != nil || a.Encoding != "") {
-		bad(path+".auth", "header, prefix and encoding apply to hmac-sha256 only")
+}
+
+// webhookSecrets lists a webhook's secrets as written, secret first (even
+// empty, e.g. from an unset variable) then secrets, with the path of each.
+func (c *Config) webhookSecrets(path string, a WebhookAuth) (secrets, paths []string) {
+	if a.Secret != "" || c.written(path+".auth.secret") {
+		secrets = append(secrets, a.Secret.Value())
+		paths = append(paths, path+".auth.secret")
 	}
-	if a.Encoding != "" && a.Encoding != "hex" && a.Encoding != "base64" {
-		bad(path+".auth.encoding", "want hex or base64, found %q", a.Encoding)
+	for i, s := range a.Secrets {
+		secrets = append(secrets, s.Value())
+		paths = append(paths, fmt.Sprintf("%s.auth.secrets[%d]", path, i))
 	}
+	return secrets, paths
 }
 
 // RequireKore checks that the kore section can authenticate: a bot id and
@@ -158,9 +191,6 @@ func (c *Config) RequireKore() error {
 	var errs []error
 	missing := func(path string) {
 		p := c.Pos(path)
-		if p.Line == 0 {
-			p = c.Pos("kore")
-		}
 		msg := fmt.Sprintf("%s is not set", path)
 		if v := c.EnvVar(path); v != "" {
 			msg = fmt.Sprintf("%s is empty (set the environment variable %s)", path, v)

@@ -35,28 +35,16 @@ type devicesArgs struct {
 }
 
 func cmdDevices(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
-		fmt.Fprintln(stderr, "usage: korelay devices subscribe|list|unsubscribe -user U [-device D ...] [-os android|ios] [-all] [-dry-run]")
-		return errUsage
-	}
-	a := devicesArgs{action: args[0], stdout: stdout}
-	fs := newFlagSet("devices "+a.action, stderr)
-	a.file = configFlag(fs)
-	fs.StringVar(&a.user, "user", "", "the Kore user id (u-…)")
-	fs.Var(&a.devices, "device", "a device id (repeatable, or comma-separated)")
-	fs.StringVar(&a.os, "os", "", "android or ios")
-	fs.BoolVar(&a.all, "all", false, "unsubscribe every device of the user")
-	fs.BoolVar(&a.dryRun, "dry-run", false, "print the request instead of sending it")
-	if err := parseFlags(fs, args[1:]); err != nil {
-		return err
-	}
-	if err := a.check(fs); err != nil {
-		return err
-	}
-	api, err := deviceAPIFor(*a.file, a.dryRun, stdout, stderr)
+	a, err := parseDevices(args, stderr)
 	if err != nil {
 		return err
 	}
+	a.stdout = stdout
+	api, dryRun, err := deviceAPIFor(*a.file, a.dryRun, stdout, stderr)
+	if err != nil {
+		return err
+	}
+	a.dryRun = dryRun
 	switch a.action {
 	case "subscribe":
 		return a.subscribe(ctx, api)
@@ -67,32 +55,63 @@ func cmdDevices(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	}
 }
 
+// parseDevices parses `devices ACTION [flags]`; each action has only the
+// flags it uses.
+func parseDevices(args []string, stderr io.Writer) (*devicesArgs, error) {
+	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
+		if len(args) > 0 && isHelpFlag(args[0]) {
+			return nil, &helpRequest{name: "devices"}
+		}
+		fmt.Fprintln(stderr, "korelay devices: name an action: subscribe, list or unsubscribe")
+		printShortUsage(stderr, "devices")
+		return nil, errUsage
+	}
+	a := &devicesArgs{action: args[0]}
+	if _, ok := topicFor("devices " + a.action); !ok {
+		fmt.Fprintf(stderr, "korelay devices: unknown action %q (want subscribe, list or unsubscribe)\n", a.action)
+		printShortUsage(stderr, "devices")
+		return nil, errUsage
+	}
+	fs := newFlagSet("devices "+a.action, stderr)
+	a.file = configFlag(fs)
+	fs.StringVar(&a.user, "user", "", "the Kore user `id` (u-…)")
+	switch a.action {
+	case "subscribe":
+		fs.Var(&a.devices, "device", "the device `id`")
+		fs.StringVar(&a.os, "os", "", "the device's OS `type`: android or ios")
+	case "unsubscribe":
+		fs.Var(&a.devices, "device", "a device `id` (repeatable, or comma-separated)")
+		fs.StringVar(&a.os, "os", "", "the devices' OS `type`, android or ios (default: looked up in the user's device list)")
+		fs.BoolVar(&a.all, "all", false, "unsubscribe every device of the user")
+	}
+	fs.BoolVar(&a.dryRun, "dry-run", false, "print the requests instead of sending them")
+	if err := parseFlags(fs, args[1:]); err != nil {
+		return nil, err
+	}
+	return a, a.check(fs)
+}
+
 func (a *devicesArgs) check(fs *flag.FlagSet) error {
+	if fs.NArg() > 0 {
+		return usageError(fs, "unexpected argument %q", fs.Arg(0))
+	}
 	if a.user == "" {
 		return usageError(fs, "-user is required")
 	}
 	if a.os != "" {
 		os, err := kore.NormalizeOS(a.os)
 		if err != nil {
-			return usageError(fs, "-os: %v", err)
+			return usageError(fs, "-os %q: want android or ios", a.os)
 		}
 		a.os = os
 	}
-	switch a.action {
-	case "subscribe":
-		if len(a.devices) != 1 || a.os == "" {
-			return usageError(fs, "subscribe takes one -device and -os")
-		}
-	case "list":
-		if len(a.devices) > 0 || a.all {
-			return usageError(fs, "list takes only -user")
-		}
-	case "unsubscribe":
-		if a.all == (len(a.devices) > 0) {
-			return usageError(fs, "unsubscribe takes -device D (repeatable) or -all")
-		}
-	default:
-		return usageError(fs, "unknown action %q (want subscribe, list or unsubscribe)", a.action)
+	switch {
+	case a.action == "subscribe" && (len(a.devices) != 1 || a.os == ""):
+		return usageError(fs, "subscribe takes one -device and -os")
+	case a.action == "unsubscribe" && a.all == (len(a.devices) > 0):
+		return usageError(fs, "unsubscribe takes -device D (repeatable) or -all")
+	case a.action == "unsubscribe" && a.all && a.os != "":
+		return usageError(fs, "-os does not apply to -all")
 	}
 	return nil
 }
@@ -110,6 +129,10 @@ func (a *devicesArgs) list(ctx context.Context, api deviceAPI) error {
 	devices, err := api.SubscribedDevices(ctx, a.user)
 	if err != nil {
 		return err
+	}
+	if a.dryRun {
+		fmt.Fprintln(a.stdout, "dry run: Kore was not queried, so no devices are listed")
+		return nil
 	}
 	if len(devices) == 0 {
 		fmt.Fprintf(a.stdout, "no devices subscribed for %s\n", a.user)
@@ -137,6 +160,10 @@ func (a *devicesArgs) unsubscribe(ctx context.Context, api deviceAPI) error {
 	if err != nil {
 		return err
 	}
+	if a.dryRun {
+		fmt.Fprintln(a.stdout, "dry run: nothing was sent")
+		return nil
+	}
 	for _, d := range res.Unsubscribed {
 		fmt.Fprintf(a.stdout, "%s %s: %s\n", d.DeviceID, d.OSType, d.Status)
 	}
@@ -147,40 +174,66 @@ func (a *devicesArgs) unsubscribe(ctx context.Context, api deviceAPI) error {
 }
 
 // devicesWithOS pairs each -device with its OS type: -os when given, else
-// the type Kore lists for the user's device.
+// the type Kore lists for the user's device. A dry run does not query Kore:
+// it prints the lookup it would make and leaves the OS types to it.
 func (a *devicesArgs) devicesWithOS(ctx context.Context, api deviceAPI) ([]kore.Device, error) {
+	if a.os == "" && a.dryRun {
+		fmt.Fprintf(a.stdout, "dry run: would look up each device's OS type in the device list of %s:\n", a.user)
+		if _, err := api.SubscribedDevices(ctx, a.user); err != nil {
+			return nil, err
+		}
+		fmt.Fprintln(a.stdout, "dry run: then would send, with each osType as that list gives it:")
+		return a.devicesAs(osFromList), nil
+	}
+	if a.os != "" {
+		return a.devicesAs(a.os), nil
+	}
+	listed, err := api.SubscribedDevices(ctx, a.user)
+	if err != nil {
+		return nil, fmt.Errorf("look up the devices' OS types (or give -os): %w", err)
+	}
 	known := map[string]string{}
-	if a.os == "" {
-		listed, err := api.SubscribedDevices(ctx, a.user)
-		if err != nil {
-			return nil, fmt.Errorf("look up the devices' OS types (or give -os): %w", err)
-		}
-		for _, d := range listed {
-			known[d.DeviceID] = d.OSType
-		}
+	for _, d := range listed {
+		known[d.DeviceID] = d.OSType
 	}
 	out := make([]kore.Device, 0, len(a.devices))
 	for _, id := range a.devices {
-		os := a.os
+		os := known[id]
 		if os == "" {
-			if os = known[id]; os == "" {
-				return nil, fmt.Errorf("device %s is not subscribed for %s; give -os to unsubscribe it anyway", id, a.user)
-			}
+			return nil, fmt.Errorf("device %s is not subscribed for %s; give -os to unsubscribe it anyway", id, a.user)
 		}
 		out = append(out, kore.Device{DeviceID: id, OSType: os})
 	}
 	return out, nil
 }
 
-func deviceAPIFor(file string, dryRun bool, stdout, stderr io.Writer) (deviceAPI, error) {
+// osFromList stands for an OS type a dry run did not look up.
+const osFromList = "(from the device list)"
+
+// devicesAs pairs every -device with the OS type os.
+func (a *devicesArgs) devicesAs(os string) []kore.Device {
+	out := make([]kore.Device, 0, len(a.devices))
+	for _, id := range a.devices {
+		out = append(out, kore.Device{DeviceID: id, OSType: os})
+	}
+	return out
+}
+
+// deviceAPIFor returns Kore's device API, or a printer of the requests for
+// a dry run (-dry-run or dry_run in the config); dry says which.
+func deviceAPIFor(file string, dryRun bool, stdout, stderr io.Writer) (api deviceAPI, dry bool, err error) {
 	cfg, err := loadConfig(file, stderr)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	if dryRun || cfg.DryRun {
-		return devicePrinter{w: stdout}, nil
+		return devicePrinter{w: stdout}, true, nil
 	}
-	return koreClient(cfg, nil)
+	c, err := koreClient(cfg, nil)
+	if err != nil {
+		return nil, false, err
+	}
+	return c, false, nil
 }
 
 // devicePrinter prints the device requests a dry run would send.

@@ -3,10 +3,10 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
@@ -17,22 +17,21 @@ import (
 	"github.com/korelay/korelay/config"
 )
 
+// dlqOptions are the flags of one dlq action.
+type dlqOptions struct {
+	action string
+	file   *string
+	filter broker.DLQFilter
+	json   bool
+	all    bool
+}
+
 func cmdDLQ(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 || (args[0] != "list" && args[0] != "replay") {
-		fmt.Fprintln(stderr, "usage: korelay dlq list|replay [-config F] [-rule R] [-id ID] [-event EVENT_ID]")
-		return errUsage
-	}
-	action := args[0]
-	fs := newFlagSet("dlq "+action, stderr)
-	file := configFlag(fs)
-	var f broker.DLQFilter
-	fs.StringVar(&f.Rule, "rule", "", "only dead letters of this rule")
-	fs.StringVar(&f.ID, "id", "", "only the dead letter with this id")
-	fs.StringVar(&f.EventID, "event", "", "only dead letters of this event id")
-	if err := parseFlags(fs, args[1:]); err != nil {
+	o, err := parseDLQ(args, stderr)
+	if err != nil {
 		return err
 	}
-	cfg, err := loadConfig(*file, stderr)
+	cfg, err := loadConfig(*o.file, stderr)
 	if err != nil {
 		return err
 	}
@@ -41,55 +40,140 @@ func cmdDLQ(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	}
 	b, closeFn, err := openBroker(ctx, cfg)
 	if errors.Is(err, jetstream.ErrStreamNotFound) {
-		fmt.Fprintln(stdout, "no dead letters (korelay has not run on this NATS yet)")
-		return nil
+		return noDeadLetters(o, stdout, "korelay has not run on this NATS yet")
 	}
 	if err != nil {
 		return err
 	}
 	defer closeFn()
-	if action == "replay" {
-		n, err := b.Replay(ctx, f)
-		if err != nil {
-			return err
-		}
-		fmt.Fprintf(stdout, "replayed %d events\n", n)
-		return nil
+	switch o.action {
+	case "replay":
+		return replayDeadLetters(ctx, b, o, stdout)
+	case "drop":
+		return dropDeadLetters(ctx, b, o, stdout)
 	}
-	return listDeadLetters(ctx, b, f, stdout)
-}
-
-func listDeadLetters(ctx context.Context, b *broker.Broker, f broker.DLQFilter, stdout io.Writer) error {
-	dls, err := b.DeadLetters(ctx, f)
+	dls, err := b.DeadLetters(ctx, o.filter)
 	if err != nil {
 		return err
 	}
 	if len(dls) == 0 {
-		fmt.Fprintln(stdout, "no dead letters")
+		return noDeadLetters(o, stdout, "")
+	}
+	if o.action == "show" {
+		return showDeadLetters(stdout, dls, o.json)
+	}
+	return listDeadLetters(stdout, dls, o.json)
+}
+
+// parseDLQ parses `dlq ACTION [flags]`; each action has its own flags.
+func parseDLQ(args []string, stderr io.Writer) (dlqOptions, error) {
+	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
+		if len(args) > 0 && isHelpFlag(args[0]) {
+			return dlqOptions{}, &helpRequest{name: "dlq"}
+		}
+		fmt.Fprintln(stderr, "korelay dlq: name an action: list, show, replay or drop")
+		printShortUsage(stderr, "dlq")
+		return dlqOptions{}, errUsage
+	}
+	o := dlqOptions{action: args[0]}
+	if _, ok := topicFor("dlq " + o.action); !ok {
+		fmt.Fprintf(stderr, "korelay dlq: unknown action %q (want list, show, replay or drop)\n", o.action)
+		printShortUsage(stderr, "dlq")
+		return o, errUsage
+	}
+	fs := newFlagSet("dlq "+o.action, stderr)
+	o.file = configFlag(fs)
+	fs.StringVar(&o.filter.Rule, "rule", "", "only dead letters of this `rule` (_event: events that failed before any rule)")
+	fs.StringVar(&o.filter.EventID, "id", "", "only dead letters of this event `id` (as in a webhook's 202 answer, the logs and dlq list)")
+	switch o.action {
+	case "list", "show":
+		fs.BoolVar(&o.json, "json", false, "print JSON Lines: one JSON object per dead letter")
+	case "drop":
+		fs.BoolVar(&o.all, "all", false, "drop every dead letter (needed when neither -rule nor -id is given)")
+	}
+	if err := parseFlags(fs, args[1:]); err != nil {
+		return o, err
+	}
+	return o, o.check(fs)
+}
+
+func (o dlqOptions) check(fs *flag.FlagSet) error {
+	switch {
+	case fs.NArg() > 0:
+		return usageError(fs, "unexpected argument %q (select an event with -id EVENT_ID)", fs.Arg(0))
+	case o.action == "drop" && o.all && !o.filter.IsZero():
+		return usageError(fs, "-all drops every dead letter; it does not combine with -rule or -id")
+	case o.action == "drop" && !o.all && o.filter.IsZero():
+		return usageError(fs, "refusing to drop every dead letter: select with -rule or -id, or pass -all")
+	}
+	return nil
+}
+
+func isHelpFlag(arg string) bool { return arg == "-h" || arg == "-help" || arg == "--help" }
+
+// noDeadLetters reports that nothing matched: a note for list, and for an
+// action given a selector an error (exit 1), so scripts notice a wrong id.
+func noDeadLetters(o dlqOptions, stdout io.Writer, why string) error {
+	if o.action != "list" && !o.filter.IsZero() {
+		return fmt.Errorf("no dead letters%s", describeFilter(o.filter))
+	}
+	if o.json {
 		return nil
 	}
-	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tTIME\tEVENT\tRULE\tREASON\tIDENTITIES\tERROR")
-	for _, d := range dls {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%s\n", d.ID, d.Time.Format(time.RFC3339), d.EventID,
-			orDash(d.Rule), d.Reason, len(d.Identities), oneLine(d.Error))
+	if why != "" {
+		fmt.Fprintf(stdout, "no dead letters (%s)\n", why)
+		return nil
 	}
-	return tw.Flush()
+	fmt.Fprintf(stdout, "no dead letters%s\n", describeFilter(o.filter))
+	return nil
 }
 
-func orDash(s string) string {
-	if s == "" {
-		return "-"
+// describeFilter says which dead letters f selects, for messages.
+func describeFilter(f broker.DLQFilter) string {
+	var parts []string
+	if f.EventID != "" {
+		parts = append(parts, "of event "+f.EventID)
 	}
-	return s
+	if f.Rule != "" {
+		parts = append(parts, "of rule "+f.Rule)
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return " " + strings.Join(parts, " and ")
 }
 
-func oneLine(s string) string {
-	s = strings.ReplaceAll(s, "\n", " ")
-	if len(s) > 120 {
-		s = s[:117] + "..."
+func replayDeadLetters(ctx context.Context, b *broker.Broker, o dlqOptions, stdout io.Writer) error {
+	if err := requireMatch(ctx, b, o); err != nil {
+		return err
 	}
-	return s
+	n, err := b.Replay(ctx, o.filter)
+	fmt.Fprintf(stdout, "replayed %s\n", plural(n, "event", "events"))
+	return err
+}
+
+func dropDeadLetters(ctx context.Context, b *broker.Broker, o dlqOptions, stdout io.Writer) error {
+	if err := requireMatch(ctx, b, o); err != nil {
+		return err
+	}
+	n, err := b.Drop(ctx, o.filter)
+	fmt.Fprintf(stdout, "dropped %s\n", plural(n, "dead letter", "dead letters"))
+	return err
+}
+
+// requireMatch fails when a selector was given and matches nothing.
+func requireMatch(ctx context.Context, b *broker.Broker, o dlqOptions) error {
+	if o.filter.IsZero() {
+		return nil
+	}
+	dls, err := b.DeadLetters(ctx, o.filter)
+	if err != nil {
+		return err
+	}
+	if len(dls) == 0 {
+		return noDeadLetters(o, io.Discard, "")
+	}
+	return nil
 }
 
 // openBroker reaches korelay's JetStream: nats.url when set; else the

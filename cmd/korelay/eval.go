@@ -53,7 +53,15 @@ func cmdEval(_ context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	res := set.Evaluate(&ev)
-	return printResult(stdout, res, *asJSON)
+	if err := printResult(stdout, res, *asJSON); err != nil {
+		return err
+	}
+	if len(res.Failures) > 0 {
+		// The failures are printed with the notifications; exit 1 so eval
+		// can gate CI.
+		return errFailed
+	}
+	return nil
 }
 
 // maxEventFile bounds an event file (or stdin) given to eval.
@@ -110,7 +118,8 @@ func printResult(w io.Writer, res rules.Result, asJSON bool) error {
 		fmt.Fprintln(w, "no notifications")
 	}
 	for _, n := range res.Notifications {
-		fmt.Fprintf(w, "rule %s (%s): %s to %d identities: %s\n", n.Rule, n.Mode, n.Channel, len(n.Identities), strings.Join(n.Identities, ", "))
+		fmt.Fprintf(w, "rule %s (%s): %s to %s: %s\n", n.Rule, n.Mode, n.Channel,
+			plural(len(n.Identities), "identity", "identities"), strings.Join(n.Identities, ", "))
 		fmt.Fprintf(w, "  %s: %s\n", n.MessageType, n.Message)
 		if n.DedupKey != "" {
 			fmt.Fprintf(w, "  dedup: %s for %s\n", n.DedupKey, n.DedupFor)

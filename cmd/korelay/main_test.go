@@ -117,7 +117,9 @@ func TestNotifyErrors(t *testing.T) {
 		code int
 		want string
 	}{
-		{"unknown channel", []string{"-config", file, "-channel", "email", "-to", "a@x.com", "-text", "x"}, 1, "channel"},
+		{"unknown channel", []string{"-config", file, "-channel", "email", "-to", "a@x.com", "-text", "x"}, 2, `-channel "email": want msteams or slack`},
+		{"channel checked before the config", []string{"-config", "/nonexistent/korelay.yaml", "-channel", "teams", "-to", "a", "-text", "x"}, 2, `-channel "teams"`},
+		{"no channel", []string{"-config", file, "-to", "a@x.com", "-text", "x"}, 2, `-channel "": want msteams or slack`},
 		{"no text", []string{"-config", file, "-channel", "slack", "-to", "a@x.com"}, 2, "-text or -script is required"},
 		{"text and script", []string{"-config", file, "-channel", "slack", "-to", "a", "-text", "x", "-script", "y"}, 2, "not both"},
 		{"no identities", []string{"-config", file, "-channel", "slack", "-to", " , ", "-text", "x"}, 2, "-to needs at least one identity"},
@@ -193,6 +195,10 @@ func TestDevicesUsage(t *testing.T) {
 		{"devices", "unsubscribe", "-user", "u"},
 		{"devices", "unsubscribe", "-user", "u", "-all", "-device", "d"},
 		{"devices", "explode", "-user", "u"},
+		{"devices", "list", "-user", "u", "-device", "d"},
+		{"devices", "subscribe", "-user", "u", "-device", "d", "-os", "ios", "-all"},
+		{"devices", "unsubscribe", "-user", "u", "-all", "-os", "ios"},
+		{"devices", "list", "-user", "u", "extra"},
 	} {
 		if code, _, _ := korelay(t, append(args, "-config", file)...); code != 2 {
 			t.Errorf("%v: exit %d, want 2", args, code)
@@ -203,7 +209,7 @@ func TestDevicesUsage(t *testing.T) {
 func TestValidateReportsPositions(t *testing.T) {
 	file := writeConfig(t, nil, "")
 	code, stdout, _ := korelay(t, "validate", "-config", file)
-	if code != 0 || !strings.Contains(stdout, "ok: 1 rules") {
+	if code != 0 || !strings.HasSuffix(stdout, ": ok: 1 rule in 1 rule file\n") {
 		t.Fatalf("exit %d: %s", code, stdout)
 	}
 	bad := filepath.Join(filepath.Dir(file), "rules.yaml")
@@ -301,6 +307,145 @@ func TestRunRejectsBadLogFlags(t *testing.T) {
 		code, _, stderr := korelay(t, append([]string{"run", "-dry-run", "-config", file}, args...)...)
 		if code != 2 || !strings.Contains(stderr, args[0]) {
 			t.Errorf("run %v: exit %d, stderr %q; want 2 naming the flag", args, code, stderr)
+		}
+	}
+}
+
+// eval prints every notification and every rule that failed to render, and
+// exits 1 when one failed, so it can gate CI.
+func TestEvalExitsOneOnRenderFailure(t *testing.T) {
+	file := writeConfig(t, nil, "")
+	dir := filepath.Dir(file)
+	rules := testRules + `  - name: order-greeting
+    on: {webhook: orders}
+    notify:
+      channel: msteams
+      to: event.email
+      text: "Hi {{ .event.customer.name }}"
+`
+	if err := os.WriteFile(filepath.Join(dir, "rules.yaml"), []byte(rules), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	event := filepath.Join(dir, "event.json")
+	if err := os.WriteFile(event, []byte(`{"id": 7, "status": "shipped", "email": "a@x.com"}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr := korelay(t, "eval", "-config", file, "-on", "webhook:orders", "-event", event)
+	if code != 1 || !strings.Contains(stdout, "rule order-shipped (live): slack to 1 identity: a@x.com") ||
+		!strings.Contains(stdout, "rule order-greeting: error:") {
+		t.Errorf("exit %d\nstdout %q\nstderr %q\nwant exit 1 with the notification and the failure", code, stdout, stderr)
+	}
+}
+
+// A dry run never claims results it did not query: list says Kore was not
+// asked, and unsubscribe without -os prints the lookup it would make
+// instead of pretending to know the devices' OS types.
+func TestDevicesDryRun(t *testing.T) {
+	srv := koretest.Start(t)
+	file := writeConfig(t, srv, "")
+	tests := []struct {
+		name      string
+		args      []string
+		want, not []string
+	}{
+		{"list", []string{"list", "-user", "u-1"},
+			[]string{`"method":"GET"`, "subscribeddevices?uId=u-1", "dry run: Kore was not queried"},
+			[]string{"no devices subscribed"}},
+		{"unsubscribe without -os", []string{"unsubscribe", "-user", "u-1", "-device", "d-1,d-2"},
+			[]string{"would look up each device's OS type", "subscribeddevices?uId=u-1", `"method":"DELETE"`,
+				`{"deviceId":"d-1","osType":"(from the device list)"}`, "nothing was sent"},
+			[]string{"not subscribed"}},
+		{"unsubscribe with -os", []string{"unsubscribe", "-user", "u-1", "-device", "d-1", "-os", "IOS"},
+			[]string{`{"deviceId":"d-1","osType":"iOS"}`, "nothing was sent"},
+			[]string{"GET", "look up"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, stdout, stderr := korelay(t, append(append([]string{"devices"}, tt.args...), "-dry-run", "-config", file)...)
+			if code != 0 {
+				t.Fatalf("exit %d\nstdout %q\nstderr %q", code, stdout, stderr)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(stdout, w) {
+					t.Errorf("stdout lacks %q:\n%s", w, stdout)
+				}
+			}
+			for _, n := range tt.not {
+				if strings.Contains(stdout, n) {
+					t.Errorf("stdout has %q:\n%s", n, stdout)
+				}
+			}
+		})
+	}
+	if calls := srv.Calls(); len(calls) != 0 {
+		t.Errorf("a dry run made %d calls to Kore", len(calls))
+	}
+}
+
+// schedule -from takes an RFC 3339 time (fires strictly after it) or a
+// date (from 00:00 UTC that day, a fire at midnight included).
+func TestScheduleFrom(t *testing.T) {
+	file := writeConfig(t, nil, "")
+	rules := testRules + "  - name: nightly\n    on: {cron: \"0 0 * * *\"}\n    notify: {channel: slack, to: '\"a@x.com\"', text: hi}\n"
+	if err := os.WriteFile(filepath.Join(filepath.Dir(file), "rules.yaml"), []byte(rules), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		from  string
+		code  int
+		first string
+	}{
+		{"2027-11-06", 0, "nightly  2027-11-06T00:00:00Z  UTC"},
+		{"2027-11-06T00:00:00Z", 0, "nightly  2027-11-07T00:00:00Z  UTC"},
+		{"2027-11-06T01:00:00+01:00", 0, "nightly  2027-11-07T00:00:00Z  UTC"},
+		{"06.11.2027", 2, ""},
+	}
+	for _, tt := range tests {
+		code, stdout, stderr := korelay(t, "schedule", "-config", file, "-n", "1", "-from", tt.from)
+		if code != tt.code || !strings.HasPrefix(stdout, tt.first) {
+			t.Errorf("-from %s: exit %d\nstdout %q\nstderr %q\nwant exit %d, first line %q", tt.from, code, stdout, stderr, tt.code, tt.first)
+		}
+	}
+}
+
+// validate counts rule files, not the datasets the rules read.
+func TestValidateCountsRuleFiles(t *testing.T) {
+	dir := t.TempDir()
+	files := map[string]string{
+		"rules/a.yaml": testRules,
+		"rules/b.yaml": "rules:\n  - name: b1\n    on: {nats: b.x}\n    notify: {channel: slack, to: event.e, text: t}\n  - name: b2\n    on: {nats: b.y}\n    notify: {channel: slack, to: event.e, text: t}\n",
+		"people.csv":   "email\na@x.com\n",
+		"teams.json":   `[{"name": "t"}]`,
+		"korelay.yaml": "rules: [./rules/*.yaml]\nwebhooks:\n  orders:\n    auth: {type: none}\ndatasets:\n  people: ./people.csv\n  teams: ./teams.json\n",
+	}
+	for name, text := range files {
+		if err := os.MkdirAll(filepath.Dir(filepath.Join(dir, name)), 0o700); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	code, stdout, stderr := korelay(t, "validate", "-config", filepath.Join(dir, "korelay.yaml"))
+	if code != 0 || !strings.HasSuffix(stdout, ": ok: 3 rules in 2 rule files\n") {
+		t.Errorf("exit %d\nstdout %q\nstderr %q", code, stdout, stderr)
+	}
+}
+
+// A missing configuration says where to start; a folder says it is one.
+func TestConfigFileErrors(t *testing.T) {
+	dir := t.TempDir()
+	t.Chdir(dir)
+	for _, tt := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"validate"}, "korelay.yaml: no such file; copy config.example.yaml to start, or pass -config FILE"},
+		{[]string{"schedule", "-config", dir}, dir + ": is a folder"},
+	} {
+		code, _, stderr := korelay(t, tt.args...)
+		if code != 1 || !strings.Contains(stderr, tt.want) {
+			t.Errorf("%v: exit %d, stderr %q; want %q", tt.args, code, stderr, tt.want)
 		}
 	}
 }

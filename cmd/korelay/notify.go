@@ -26,6 +26,9 @@ func cmdNotify(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
+	if *channel != kore.ChannelMSTeams && *channel != kore.ChannelSlack {
+		return usageError(fs, "-channel %q: want %s or %s", *channel, kore.ChannelMSTeams, kore.ChannelSlack)
+	}
 	msg := kore.Message{Type: kore.MessageText, Val: *text}
 	switch {
 	case *text != "" && *script != "":
@@ -49,7 +52,7 @@ func cmdNotify(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		if err != nil {
 			return fmt.Errorf("notify identities %d-%d of %d: %w", start+1, start+len(chunk), len(ids), err)
 		}
-		fmt.Fprintf(stdout, "job %s: %s, %d identities\n", job.ID, job.Status, len(chunk))
+		fmt.Fprintf(stdout, "job %s: %s, %s\n", job.ID, job.Status, plural(len(chunk), "identity", "identities"))
 	}
 	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"os/signal"
 	"slices"
@@ -61,7 +62,28 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err != nil {
 		return err
 	}
-	return svc.Run(ctx)
+	runCtx, stop := logStop(ctx, log)
+	defer stop()
+	return svc.Run(runCtx)
+}
+
+// logStop returns a context that ends when ctx does, after logging the
+// signal that ended ctx (if one did), so that line comes before anything
+// the service logs while draining. stop releases it.
+func logStop(ctx context.Context, log *slog.Logger) (context.Context, func()) {
+	runCtx, cancel := context.WithCancelCause(context.WithoutCancel(ctx))
+	go func() {
+		select {
+		case <-ctx.Done():
+		case <-runCtx.Done():
+			return
+		}
+		if sig, ok := receivedSignal(ctx); ok {
+			log.Info("stopping: received "+signalName(sig), "signal", signalName(sig))
+		}
+		cancel(context.Cause(ctx))
+	}()
+	return runCtx, func() { cancel(nil) }
 }
 
 func orConfig(flagValue, configValue string) string {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"text/tabwriter"
@@ -14,7 +15,7 @@ func cmdSchedule(_ context.Context, args []string, stdout, stderr io.Writer) err
 	fs := newFlagSet("schedule", stderr)
 	file := configFlag(fs)
 	n := fs.Int("n", 5, "fires to list per rule")
-	from := fs.String("from", "", "list fires after this RFC 3339 `time` instead of now")
+	from := fs.String("from", "", "list fires after this `time` instead of now: RFC 3339, or a date\n(2027-11-06: from 00:00 UTC that day, a fire at that instant included)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -23,9 +24,9 @@ func cmdSchedule(_ context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	after := time.Now()
 	if *from != "" {
-		t, err := time.Parse(time.RFC3339, *from)
+		t, err := parseFrom(*from)
 		if err != nil {
-			return usageError(fs, "-from: %v", err)
+			return usageError(fs, "-from %q: %v", *from, err)
 		}
 		after = t
 	}
@@ -48,4 +49,18 @@ func cmdSchedule(_ context.Context, args []string, stdout, stderr io.Writer) err
 		}
 	}
 	return tw.Flush()
+}
+
+// parseFrom reads -from: an RFC 3339 time (fires strictly after it are
+// listed), or a date, which starts at 00:00 UTC and includes a fire at that
+// very instant.
+func parseFrom(s string) (time.Time, error) {
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		return t, nil
+	}
+	d, err := time.Parse(time.DateOnly, s)
+	if err != nil {
+		return time.Time{}, errors.New("want an RFC 3339 time (2027-11-06T09:00:00+01:00) or a date (2027-11-06)")
+	}
+	return d.Add(-time.Nanosecond), nil
 }

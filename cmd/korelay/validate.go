@@ -4,9 +4,11 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"path/filepath"
 	"strings"
 	"time"
 
+	"github.com/korelay/korelay/config"
 	"github.com/korelay/korelay/service"
 )
 
@@ -26,8 +28,25 @@ func cmdValidate(_ context.Context, args []string, stdout, stderr io.Writer) err
 		printErrorLines(stderr, err)
 		return errFailed
 	}
-	fmt.Fprintf(stdout, "%s: ok: %d rules in %d files\n", cfg.File, len(set.Rules()), len(set.Files()))
+	fmt.Fprintf(stdout, "%s: ok: %s in %s\n", cfg.File, plural(len(set.Rules()), "rule", "rules"),
+		plural(countRuleFiles(set.Files(), cfg), "rule file", "rule files"))
 	return nil
+}
+
+// countRuleFiles counts the rule files among files, which also lists the
+// dataset files the rules read.
+func countRuleFiles(files []string, cfg *config.Config) int {
+	datasets := make(map[string]bool, len(cfg.Datasets))
+	for _, p := range cfg.Datasets {
+		datasets[filepath.Clean(p)] = true
+	}
+	n := 0
+	for _, f := range files {
+		if !datasets[filepath.Clean(f)] {
+			n++
+		}
+	}
+	return n
 }
 
 // printErrorLines prints a joined error one line each, as written: the

@@ -4,16 +4,18 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"strings"
 	"time"
+
+	"github.com/korelay/korelay/triggers/webhook/hookspec"
 )
 
-// Auth types accepted in Auth.Type.
+// Auth types accepted in Auth.Type (see hookspec, which the configuration
+// checks with too).
 const (
-	AuthStandardWebhooks = "standard-webhooks"
-	AuthHMACSHA256       = "hmac-sha256"
-	AuthBearer           = "bearer"
-	AuthNone             = "none"
+	AuthStandardWebhooks = hookspec.AuthStandardWebhooks
+	AuthHMACSHA256       = hookspec.AuthHMACSHA256
+	AuthBearer           = hookspec.AuthBearer
+	AuthNone             = hookspec.AuthNone
 )
 
 // Auth says how a hook authenticates its sender.
@@ -53,99 +55,38 @@ type verifier interface {
 }
 
 // newVerifier validates a and builds its verifier. It returns every problem
-// found, each naming the field, never a secret value. It also returns the
-// name of the header carrying the signature ("" if none).
+// found (hookspec.CheckAuth), each naming the field, never a secret value.
+// It also returns the name of the header carrying the signature ("" if
+// none).
 func newVerifier(a Auth, tolerance time.Duration) (verifier, string, error) {
-	errs := checkFieldsFor(a)
-	var v verifier
-	var header string
-	var err error
-	switch a.Type {
-	case AuthStandardWebhooks:
-		v, err = newStandardWebhooks(a.Secrets, tolerance)
-		header = headerSignature
-	case AuthHMACSHA256:
-		var hv *hmacSHA256
-		hv, err = newHMACSHA256(a)
-		if hv != nil {
-			v, header = hv, hv.header
-		}
-	case AuthBearer:
-		v, err = newBearer(a.Secrets)
-	case AuthNone:
-		v = noAuth{}
-	case "":
-		err = fmt.Errorf("auth.type: required (%s, %s, %s or %s)",
-			AuthStandardWebhooks, AuthHMACSHA256, AuthBearer, AuthNone)
-	default:
-		err = fmt.Errorf("auth.type: unknown type %q", a.Type)
-	}
-	errs = append(errs, err)
-	if err := errors.Join(errs...); err != nil {
+	if err := checkAuth(a); err != nil {
 		return nil, "", err
 	}
-	return v, header, nil
+	switch a.Type {
+	case AuthStandardWebhooks:
+		v, err := newStandardWebhooks(a.Secrets, tolerance)
+		return v, headerSignature, err
+	case AuthHMACSHA256:
+		v := newHMACSHA256(a)
+		return v, v.header, nil
+	case AuthBearer:
+		return newBearer(a.Secrets), "", nil
+	default:
+		return noAuth{}, "", nil
+	}
 }
 
-// checkFieldsFor reports fields set for a type that does not use them, which
-// are almost always a typo or a wrong type.
-func checkFieldsFor(a Auth) []error {
+// checkAuth reports every problem of a, as "auth.FIELD: message".
+func checkAuth(a Auth) error {
+	spec := hookspec.Auth{Type: a.Type, Secrets: a.Secrets, Header: a.Header, Prefix: a.Prefix, Encoding: a.Encoding}
 	var errs []error
-	if a.Type == AuthNone && len(a.Secrets) > 0 {
-		errs = append(errs, errors.New("auth.secret: not used by type none"))
-	}
-	if a.Type == AuthHMACSHA256 || a.Type == "" {
-		return errs
-	}
-	if a.Header != "" {
-		errs = append(errs, errors.New("auth.header: only used by type hmac-sha256"))
-	}
-	if a.Prefix != nil {
-		errs = append(errs, errors.New("auth.prefix: only used by type hmac-sha256"))
-	}
-	if a.Encoding != "" {
-		errs = append(errs, errors.New("auth.encoding: only used by type hmac-sha256"))
-	}
-	return errs
-}
-
-// checkSecrets reports a missing or empty secret, naming it as the config
-// does: "auth.secret" for one, "auth.secrets[i]" for several.
-func checkSecrets(secrets []string) error {
-	if len(secrets) == 0 {
-		return errors.New("auth.secret: required")
-	}
-	var errs []error
-	for i, s := range secrets {
-		if s == "" {
-			errs = append(errs, fmt.Errorf("%s: empty", secretField(secrets, i)))
-		}
+	for _, p := range hookspec.CheckAuth(spec) {
+		errs = append(errs, fmt.Errorf("%s: %s", p.Path(len(a.Secrets)), p.Message))
 	}
 	return errors.Join(errs...)
-}
-
-// secretField names secret i in errors.
-func secretField(secrets []string, i int) string {
-	if len(secrets) == 1 {
-		return "auth.secret"
-	}
-	return fmt.Sprintf("auth.secrets[%d]", i)
 }
 
 // noAuth accepts every request (type none).
 type noAuth struct{}
 
 func (noAuth) verify(http.Header, []byte, time.Time) (string, error) { return "", nil }
-
-// validHeaderName reports whether name is a non-empty HTTP token.
-func validHeaderName(name string) bool {
-	if name == "" {
-		return false
-	}
-	for _, c := range name {
-		if c <= ' ' || c >= 0x7f || strings.ContainsRune(`"(),/:;<=>?@[\]{}`, c) {
-			return false
-		}
-	}
-	return true
-}

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"regexp"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -16,6 +15,7 @@ import (
 
 	"github.com/korelay/korelay/metrics"
 	"github.com/korelay/korelay/rules"
+	"github.com/korelay/korelay/triggers/webhook/hookspec"
 )
 
 // Handler serves POST /hooks/NAME for a fixed set of hooks. It is safe for
@@ -42,9 +42,6 @@ type hook struct {
 	verifier verifier
 	dropped  map[string]bool // canonical header names not copied into events
 }
-
-// hookName is what a hook name may look like: it becomes a NATS subject token.
-func hookName() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9_-]+$`) }
 
 // New validates opts and builds a Handler. It reports every invalid hook at
 // once, each error starting with `webhook "NAME":`; errors never contain
@@ -84,11 +81,10 @@ func (h *Handler) Update(hooks []Hook) error {
 
 // buildHooks validates hooks and returns them by name.
 func buildHooks(hooks []Hook, tolerance time.Duration) (map[string]*hook, error) {
-	valid := hookName()
 	m := make(map[string]*hook, len(hooks))
 	var errs []error
 	for _, hk := range hooks {
-		if err := addHook(m, hk, valid, tolerance); err != nil {
+		if err := addHook(m, hk, tolerance); err != nil {
 			errs = append(errs, fmt.Errorf("webhook %q: %w", hk.Name, err))
 		}
 	}
@@ -96,10 +92,10 @@ func buildHooks(hooks []Hook, tolerance time.Duration) (map[string]*hook, error)
 }
 
 // addHook validates hk and adds it to m.
-func addHook(m map[string]*hook, hk Hook, valid *regexp.Regexp, tolerance time.Duration) error {
+func addHook(m map[string]*hook, hk Hook, tolerance time.Duration) error {
 	var errs []error
-	if !valid.MatchString(hk.Name) {
-		errs = append(errs, errors.New("name: must be letters, digits, '-' or '_'"))
+	if !hookspec.ValidName(hk.Name) {
+		errs = append(errs, errors.New("name: must be "+hookspec.NameRule))
 	}
 	if _, dup := m[hk.Name]; dup {
 		errs = append(errs, errors.New("defined twice"))

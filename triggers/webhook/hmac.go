@@ -6,17 +6,17 @@ import (
 	"crypto/subtle"
 	"encoding/base64"
 	"encoding/hex"
-	"errors"
-	"fmt"
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/korelay/korelay/triggers/webhook/hookspec"
 )
 
 // Defaults for hmac-sha256 (GitHub's scheme).
 const (
-	defaultHMACHeader = "X-Hub-Signature-256"
-	defaultHMACPrefix = "sha256="
+	defaultHMACHeader = hookspec.DefaultHMACHeader
+	defaultHMACPrefix = hookspec.DefaultHMACPrefix
 )
 
 // hmacSHA256 verifies an HMAC-SHA256 of the raw body sent in one header,
@@ -28,34 +28,23 @@ type hmacSHA256 struct {
 	decode func(string) ([]byte, error)
 }
 
-func newHMACSHA256(a Auth) (*hmacSHA256, error) {
-	v := &hmacSHA256{header: defaultHMACHeader, prefix: defaultHMACPrefix}
-	var errs []error
-	errs = append(errs, checkSecrets(a.Secrets))
+// newHMACSHA256 builds the verifier of a, which hookspec.CheckAuth found
+// valid.
+func newHMACSHA256(a Auth) *hmacSHA256 {
+	v := &hmacSHA256{header: defaultHMACHeader, prefix: defaultHMACPrefix, decode: hex.DecodeString}
 	if a.Header != "" {
 		v.header = http.CanonicalHeaderKey(a.Header)
-	}
-	if !validHeaderName(v.header) {
-		errs = append(errs, errors.New("auth.header: not a valid header name"))
 	}
 	if a.Prefix != nil {
 		v.prefix = *a.Prefix
 	}
-	switch a.Encoding {
-	case "", "hex":
-		v.decode = hex.DecodeString
-	case "base64":
+	if a.Encoding == hookspec.EncodingBase64 {
 		v.decode = base64.StdEncoding.DecodeString
-	default:
-		errs = append(errs, fmt.Errorf("auth.encoding: %q is not hex or base64", a.Encoding))
-	}
-	if err := errors.Join(errs...); err != nil {
-		return nil, err
 	}
 	for _, s := range a.Secrets {
 		v.keys = append(v.keys, []byte(s))
 	}
-	return v, nil
+	return v
 }
 
 func (v *hmacSHA256) verify(hdr http.Header, body []byte, _ time.Time) (string, error) {

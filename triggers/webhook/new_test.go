@@ -37,6 +37,12 @@ func TestNewErrors(t *testing.T) {
 			[]string{`webhook "open": auth.secret: not used by type none`}},
 		{"bad name", Hook{Name: "a.b", Auth: Auth{Type: AuthNone}},
 			[]string{`webhook "a.b": name: must be letters, digits`}},
+		{"upper-case name (the configuration refuses it too)", Hook{Name: "Orders", Auth: Auth{Type: AuthNone}},
+			[]string{`webhook "Orders": name: must be letters, digits`}},
+		{"name starting with a dash", Hook{Name: "-orders", Auth: Auth{Type: AuthNone}},
+			[]string{`webhook "-orders": name:`}},
+		{"bearer token with a trailing newline", Hook{Name: "b", Auth: Auth{Type: AuthBearer, Secrets: []string{secret + "\n"}}},
+			[]string{`webhook "b": auth.secret: starts or ends with white space`}},
 		{"empty name", Hook{Auth: Auth{Type: AuthNone}},
 			[]string{`webhook "": name:`}},
 	}

@@ -5,12 +5,13 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
-	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/korelay/korelay/triggers/webhook/hookspec"
 )
 
 // Standard Webhooks headers (https://www.standardwebhooks.com).
@@ -18,7 +19,7 @@ const (
 	headerID        = "Webhook-Id"
 	headerTimestamp = "Webhook-Timestamp"
 	headerSignature = "Webhook-Signature"
-	whsecPrefix     = "whsec_"
+	whsecPrefix     = hookspec.WhsecPrefix
 )
 
 // standardWebhooks verifies the Standard Webhooks scheme: an HMAC-SHA256 of
@@ -29,37 +30,18 @@ type standardWebhooks struct {
 	tolerance int64 // seconds
 }
 
+// newStandardWebhooks builds the verifier of secrets, which
+// hookspec.CheckAuth found valid.
 func newStandardWebhooks(secrets []string, tolerance time.Duration) (*standardWebhooks, error) {
-	if err := checkSecrets(secrets); err != nil {
-		return nil, err
-	}
 	v := &standardWebhooks{tolerance: int64(tolerance / time.Second)}
-	var errs []error
 	for i, s := range secrets {
-		key, err := decodeWhsec(s)
+		key, err := hookspec.DecodeWhsec(s)
 		if err != nil {
-			errs = append(errs, fmt.Errorf("%s: %w", secretField(secrets, i), err))
+			return nil, fmt.Errorf("auth.secrets[%d]: %w", i, err)
 		}
 		v.keys = append(v.keys, key)
 	}
-	if err := errors.Join(errs...); err != nil {
-		return nil, err
-	}
 	return v, nil
-}
-
-// decodeWhsec decodes a "whsec_<base64>" secret. Its errors never quote the
-// secret, nor base64's error, which would point into it.
-func decodeWhsec(s string) ([]byte, error) {
-	b64, ok := strings.CutPrefix(s, whsecPrefix)
-	if !ok {
-		return nil, errors.New(`must start with "whsec_"`)
-	}
-	key, err := base64.StdEncoding.DecodeString(b64)
-	if err != nil || len(key) == 0 {
-		return nil, errors.New(`not valid base64 after "whsec_"`)
-	}
-	return key, nil
 }
 
 func (v *standardWebhooks) verify(hdr http.Header, body []byte, now time.Time) (string, error) {
