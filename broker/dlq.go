@@ -94,10 +94,14 @@ func (b *Broker) DeadLetter(ctx context.Context, d DeadLetter) error {
 	return nil
 }
 
-// digest identifies what failed, for the dead letter's message id.
+// digest identifies what failed, for the dead letter's message id. It
+// includes the event message's own Nats-Msg-Id, which a replay sets anew
+// ("replay:<seq>"): a replayed event keeps its event id, and when it fails
+// again the same way its new dead letter must not pass for the old one.
 func (d DeadLetter) digest() string {
 	h := sha256.New()
-	for _, s := range append([]string{d.Reason, d.Channel, d.MessageType, d.Message}, d.Identities...) {
+	parts := []string{d.Header.Get(jetstream.MsgIDHeader), d.Reason, d.Channel, d.MessageType, d.Message}
+	for _, s := range append(parts, d.Identities...) {
 		h.Write([]byte(s))
 		h.Write([]byte{0})
 	}

@@ -315,3 +315,41 @@ rules:
 		t.Errorf("the suppression is not logged with rule, event id and key:\n%s", e.logs.String())
 	}
 }
+
+// A replayed event that fails again the same way, at once, is dead-lettered
+// again: it keeps its event id, but its new dead letter is not taken for
+// the one the replay removed.
+func TestE2EReplayThatFailsAgainIsDeadLetteredAgain(t *testing.T) {
+	t.Parallel()
+	e := startE2E(t, e2eSpec{Rules: `
+rules:
+  - name: broken
+    on: {nats: "orders.>"}
+    notify: {channel: slack, to: event.email, text: "{{ .event.missing }}"}
+`})
+	b := e.broker()
+	ctx := context.Background()
+	e.publish("orders.new", `{"email": "ann@example.com"}`)
+	letters := func() []broker.DeadLetter {
+		dls, err := b.DeadLetters(ctx, broker.DLQFilter{Rule: "broken"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return dls
+	}
+	eventually(t, e2eDeadline, func() bool { return len(letters()) == 1 }, func() string { return "no dead letter" })
+	first := letters()[0]
+	for i := range 2 {
+		if n, err := b.Replay(ctx, broker.DLQFilter{EventID: first.EventID}); err != nil || n != 1 {
+			t.Fatalf("replay %d = %d, %v; want 1 event", i+1, n, err)
+		}
+		eventually(t, e2eDeadline, func() bool {
+			dls := letters()
+			return len(dls) == 1 && dls[0].Seq != first.Seq
+		}, func() string { return fmt.Sprintf("after replay %d: dead letters %+v, want one new letter", i+1, letters()) })
+		if got := letters()[0]; got.EventID != first.EventID || got.Reason != "render" {
+			t.Errorf("after replay %d: dead letter %+v, want event %s, reason render", i+1, got, first.EventID)
+		}
+		first = letters()[0]
+	}
+}
