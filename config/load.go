@@ -101,10 +101,27 @@ func Parse(file string, data []byte, lookup func(string) (string, bool)) (*Confi
 	cfg.applyDefaults()
 	cfg.resolvePaths()
 	if err := cfg.Validate(); err != nil {
-		return nil, err
+		return nil, &InvalidError{Config: cfg, Err: err}
 	}
 	return cfg, nil
 }
+
+// InvalidError is Parse's (and Load's) error for a file that was decoded
+// but failed validation. It carries the decoded configuration, with its
+// defaults, so that `korelay validate` can go on and report the problems
+// of the rules too: every error of every phase at once.
+type InvalidError struct {
+	// Config is the decoded configuration; it must not be run.
+	Config *Config
+	// Err joins every validation problem, one line each.
+	Err error
+}
+
+// Error returns the validation problems, one line each.
+func (e *InvalidError) Error() string { return e.Err.Error() }
+
+// Unwrap returns the validation problems.
+func (e *InvalidError) Unwrap() error { return e.Err }
 
 func recordEnvVars(n *yaml.Node, path string, used map[*yaml.Node]string, out map[string]string) {
 	if n.Kind != yaml.MappingNode {

@@ -38,7 +38,7 @@ func cmdEval(_ context.Context, args []string, stdout, stderr io.Writer) error {
 	if err := checkWebhookTrigger(cfg, *on); err != nil {
 		return err
 	}
-	set, err := service.LoadRules(cfg, time.Now)
+	set, err := service.Check(cfg, time.Now)
 	if err != nil {
 		return err
 	}

@@ -17,7 +17,9 @@ func configFlag(fs *flag.FlagSet) *string {
 	return fs.String("config", config.DefaultFile, "configuration `file`")
 }
 
-// loadConfig loads the configuration and prints its warnings.
+// loadConfig loads the configuration and prints its warnings. A
+// configuration that decoded but failed validation comes back as a
+// nil Config and a *config.InvalidError, which carries the decoded one.
 func loadConfig(file string, stderr io.Writer) (*config.Config, error) {
 	cfg, err := config.Load(file)
 	if err != nil {

@@ -34,7 +34,7 @@ func cmdSchedule(_ context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
-	set, err := service.LoadRules(cfg, time.Now)
+	set, err := service.Check(cfg, time.Now)
 	if err != nil {
 		return err
 	}

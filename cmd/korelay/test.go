@@ -27,7 +27,7 @@ func cmdTest(_ context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	clock := &ruletest.Clock{}
-	set, err := service.LoadRules(cfg, clock.Now)
+	set, err := service.Check(cfg, clock.Now)
 	if err != nil {
 		printErrorLines(stderr, err)
 		return errFailed

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"path/filepath"
@@ -9,6 +10,7 @@ import (
 	"time"
 
 	"github.com/korelay/korelay/config"
+	"github.com/korelay/korelay/rules"
 	"github.com/korelay/korelay/service"
 )
 
@@ -19,11 +21,18 @@ func cmdValidate(_ context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	cfg, err := loadConfig(*file, stderr)
-	if err != nil {
-		printErrorLines(stderr, err)
-		return errFailed
+	var set *rules.Set
+	var invalid *config.InvalidError
+	switch {
+	case errors.As(err, &invalid):
+		// Go on with the rules, so every phase's problems show at once;
+		// the configuration's own (webhooks among them) are in err.
+		var rerr error
+		set, rerr = service.LoadRules(invalid.Config, time.Now)
+		err = errors.Join(err, rerr)
+	case err == nil:
+		set, err = service.Check(cfg, time.Now)
 	}
-	set, err := service.LoadRules(cfg, time.Now)
 	if err != nil {
 		printErrorLines(stderr, err)
 		return errFailed
