@@ -1,6 +1,7 @@
 package delivery
 
 import (
+	"sync"
 	"time"
 
 	"github.com/korelay/korelay/kore"
@@ -15,7 +16,7 @@ type group struct {
 	key     groupKey
 	fresh   []*flight
 	retries []retryBatch
-	queued  bool // in the engine's queue
+	queued  bool // in the coalescer's arrival queue
 }
 
 // retryBatch is the part of a failed call that will be retried.
@@ -107,16 +108,13 @@ func (g *group) empty() bool {
 	return len(g.fresh) == 0 && len(g.retries) == 0
 }
 
-// each calls fn for every queued flight.
-func (g *group) each(fn func(*flight)) {
-	for _, f := range g.fresh {
-		fn(f)
-	}
+// flights returns every queued flight of g.
+func (g *group) flights() []*flight {
+	out := append([]*flight(nil), g.fresh...)
 	for _, b := range g.retries {
-		for _, f := range b.items {
-			fn(f)
-		}
+		out = append(out, b.items...)
 	}
+	return out
 }
 
 // fill adds items from the front of fs while they fit and reports how many
@@ -167,4 +165,176 @@ func (c *call) request() kore.NotifyRequest {
 		Message:    kore.Message{Type: c.key.msgType, Val: c.key.message},
 		Identities: c.identities,
 	}
+}
+
+// coalescer is the stage that holds the work waiting to be sent, grouped by
+// message (channel, type, text), and cuts it into calls of at most
+// kore.MaxIdentities identities: while work waits for budget, identical
+// messages merge. Fresh work may be held for a batch window first. Safe for
+// concurrent use; only the dispatcher cuts calls.
+type coalescer struct {
+	window time.Duration
+
+	mu     sync.Mutex
+	closed bool
+	groups map[groupKey]*group
+	// queue holds the groups with fresh work in the order their work
+	// arrived (stale entries, whose fresh work was taken, are skipped);
+	// retrying holds the groups with failed calls waiting out a backoff.
+	// Together they let the dispatcher pick the next call without
+	// scanning every group.
+	queue    []*group
+	retrying map[*group]struct{}
+}
+
+func newCoalescer(window time.Duration) *coalescer {
+	return &coalescer{window: window, groups: make(map[groupKey]*group), retrying: make(map[*group]struct{})}
+}
+
+// add queues fresh flights at now. Once closed it takes nothing and
+// returns the flights back.
+func (q *coalescer) add(fs []*flight, now time.Time) (refused []*flight) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.closed {
+		return fs
+	}
+	var g *group
+	for _, f := range fs {
+		if g == nil || g.key != f.group {
+			g = q.groupFor(f.group)
+		}
+		f.since = now
+		g.fresh = append(g.fresh, f)
+		if !g.queued {
+			g.queued = true
+			q.queue = append(q.queue, g)
+		}
+	}
+	return nil
+}
+
+// retry queues fs, part of a failed call of message key, to be sent again
+// from notBefore. It reports false, taking nothing, once closed.
+func (q *coalescer) retry(key groupKey, fs []*flight, notBefore time.Time) bool {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.closed {
+		return false
+	}
+	g := q.groupFor(key)
+	g.retries = append(g.retries, retryBatch{notBefore: notBefore, since: oldest(fs), items: fs})
+	q.retrying[g] = struct{}{}
+	return true
+}
+
+// groupFor returns the group of k, creating it. The caller holds q.mu.
+func (q *coalescer) groupFor(k groupKey) *group {
+	g, ok := q.groups[k]
+	if !ok {
+		g = &group{key: k}
+		q.groups[k] = g
+	}
+	return g
+}
+
+// due reports whether a call can be cut at now, and otherwise when one
+// can (zero: no work at all).
+func (q *coalescer) due(now time.Time) (ok bool, wakeAt time.Time) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	g, _, wakeAt := q.pick(now)
+	return g != nil, wakeAt
+}
+
+// cut takes the next call at now from the group whose oldest sendable work
+// waited longest, and says since when that work was sendable; nil when
+// nothing is sendable.
+func (q *coalescer) cut(now time.Time, max int) (*call, time.Time) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	g, r, _ := q.pick(now)
+	if g == nil {
+		return nil, time.Time{}
+	}
+	c := g.take(now, max)
+	if len(g.retries) == 0 {
+		delete(q.retrying, g)
+	}
+	if g.empty() {
+		delete(q.groups, g.key)
+	}
+	return c, r.readyAt
+}
+
+// pick returns the sendable group whose oldest item waited longest, or
+// nil and when the next group becomes sendable. Only the head of the fresh
+// queue (the oldest fresh work; every group's window is the same length)
+// and the groups waiting to retry are considered, so picking costs the
+// same however many messages wait. The caller holds q.mu.
+func (q *coalescer) pick(now time.Time) (*group, readiness, time.Time) {
+	var (
+		best   *group
+		bestR  readiness
+		wakeAt time.Time
+	)
+	consider := func(g *group) {
+		r := g.readiness(now, q.window)
+		if !r.ok {
+			wakeAt = earliest(wakeAt, r.wakeAt)
+			return
+		}
+		if best == nil || r.oldest.Before(bestR.oldest) {
+			best, bestR = g, r
+		}
+	}
+	if head := q.head(); head != nil {
+		consider(head)
+	}
+	for g := range q.retrying {
+		consider(g)
+	}
+	return best, bestR, wakeAt
+}
+
+// head drops stale entries from the front of the fresh queue and returns
+// the group at its head, if any. The caller holds q.mu.
+func (q *coalescer) head() *group {
+	for len(q.queue) > 0 {
+		g := q.queue[0]
+		if len(g.fresh) > 0 {
+			return g
+		}
+		g.queued = false
+		q.queue[0] = nil
+		q.queue = q.queue[1:]
+	}
+	q.queue = nil
+	return nil
+}
+
+// close refuses further work and returns every flight still queued.
+func (q *coalescer) close() []*flight {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.closed = true
+	var out []*flight
+	for k, g := range q.groups {
+		out = append(out, g.flights()...)
+		delete(q.groups, k)
+	}
+	q.queue = nil
+	clear(q.retrying)
+	return out
+}
+
+// oldest returns the earliest queue time among fs.
+func oldest(fs []*flight) time.Time {
+	t := fs[0].since
+	for _, f := range fs[1:] {
+		if f.since.Before(t) {
+			t = f.since
+		}
+	}
+	return t
 }

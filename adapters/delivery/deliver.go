@@ -35,7 +35,7 @@ func (e *Engine) Deliver(ctx context.Context, ns []rules.Notification, opt Deliv
 		return nil, err
 	}
 	slots := e.slots(ns)
-	owned, err := e.claim(slots)
+	owned, err := e.flights.claim(slots)
 	if err != nil {
 		return nil, err
 	}
@@ -44,7 +44,10 @@ func (e *Engine) Deliver(ctx context.Context, ns []rules.Notification, opt Deliv
 			return nil, err
 		}
 	}
-	e.enqueue(owned)
+	if len(owned) > 0 {
+		e.flights.settleAll(e.queue.add(owned, time.Now()), result{abort: ErrClosed})
+		e.signal()
+	}
 	err = wait(ctx, slots)
 	outs, abort := e.outcomes(ns, slots)
 	return outs, cmp.Or(err, abort)
@@ -132,6 +135,34 @@ func initFlight(f *flight, n *rules.Notification, identity, key string, ttl time
 		group:    groupKey{channel: n.Channel, msgType: n.MessageType, message: n.Message},
 		done:     make(chan struct{}),
 	}
+}
+
+// checkLedger is the dedup stage: it settles as duplicates the owned
+// flights the ledger has seen and returns the others. On a ledger failure
+// it releases every owned flight.
+func (e *Engine) checkLedger(ctx context.Context, owned []*flight) ([]*flight, error) {
+	keys := make([]string, len(owned))
+	for i, f := range owned {
+		keys[i] = f.key
+	}
+	seen, err := e.ledger.Seen(ctx, keys)
+	if err == nil && len(seen) != len(keys) {
+		err = fmt.Errorf("%d answers for %d keys", len(seen), len(keys))
+	}
+	if err != nil {
+		err = fmt.Errorf("delivery: ledger lookup: %w", err)
+		e.flights.settleAll(owned, result{abort: err})
+		return nil, err
+	}
+	fresh := owned[:0]
+	for i, f := range owned {
+		if seen[i] {
+			e.flights.settle(f, result{status: StatusDuplicate})
+			continue
+		}
+		fresh = append(fresh, f)
+	}
+	return fresh, nil
 }
 
 // wait blocks until every slot is settled or ctx ends.

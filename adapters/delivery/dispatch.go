@@ -6,114 +6,58 @@ import (
 	"github.com/korelay/korelay/kore"
 )
 
-// dispatch starts as many calls as budget, concurrency and pending work
-// allow, and returns how long to sleep before trying again (-1: until woken).
+// dispatch starts as many calls as budget, free workers and pending work
+// allow, and returns how long to sleep before trying again (-1: until
+// woken). Only Run calls it.
 func (e *Engine) dispatch() time.Duration {
-	e.mu.Lock()
-	defer e.mu.Unlock()
 	for {
-		if e.closed || e.inFlight >= e.opts.Concurrency {
+		if e.closed.Load() || !e.send.free() {
 			return -1
 		}
 		now := time.Now()
-		g, r, wakeAt := e.pickGroup(now)
-		p := -1
-		if g == nil {
-			p, wakeAt = e.pickPoll(now, wakeAt)
+		callOK, wakeAt := e.queue.due(now)
+		pollOK := false
+		if !callOK {
+			var pollAt time.Time
+			pollOK, pollAt = e.polls.due(now)
+			wakeAt = earliest(wakeAt, pollAt)
 		}
-		if g == nil && p < 0 {
+		if !callOK && !pollOK {
 			if wakeAt.IsZero() {
 				return -1
 			}
 			return wakeAt.Sub(now)
 		}
-		if at := e.budget.next(now); at.After(now) {
+		if ok, at := e.budget.Reserve(now); !ok {
 			return at.Sub(now)
 		}
-		e.budget.take(now)
 		e.seq++
-		if g != nil {
-			e.startCall(g, r, now)
+		if callOK {
+			e.startCall(now)
 		} else {
-			e.startPoll(p)
+			e.startPoll(now)
 		}
 	}
 }
 
-// pickGroup returns the sendable group whose oldest item waited longest, or
-// nil and when the next group becomes sendable. Only the head of the fresh
-// queue (the oldest fresh work; every group's window is the same length)
-// and the groups waiting to retry are considered, so picking costs the
-// same however many messages wait.
-func (e *Engine) pickGroup(now time.Time) (*group, readiness, time.Time) {
-	var (
-		best   *group
-		bestR  readiness
-		wakeAt time.Time
-	)
-	consider := func(g *group) {
-		r := g.readiness(now, e.opts.BatchWindow)
-		if !r.ok {
-			wakeAt = earliest(wakeAt, r.wakeAt)
-			return
-		}
-		if best == nil || r.oldest.Before(bestR.oldest) {
-			best, bestR = g, r
-		}
+// startCall cuts the next call and hands it to a worker. The budget is
+// spent.
+func (e *Engine) startCall(now time.Time) {
+	c, readyAt := e.queue.cut(now, kore.MaxIdentities)
+	if c == nil {
+		return // cannot happen: only the dispatcher cuts, and work was due
 	}
-	if head := e.queueHead(); head != nil {
-		consider(head)
-	}
-	for g := range e.retrying {
-		consider(g)
-	}
-	return best, bestR, wakeAt
-}
-
-// queueHead drops stale entries from the front of the fresh queue and
-// returns the group at its head, if any.
-func (e *Engine) queueHead() *group {
-	for len(e.queue) > 0 {
-		g := e.queue[0]
-		if len(g.fresh) > 0 {
-			return g
-		}
-		g.queued = false
-		e.queue[0] = nil
-		e.queue = e.queue[1:]
-	}
-	e.queue = nil
-	return nil
-}
-
-// startCall takes a call's worth of work from g and runs it. The caller
-// holds e.mu and has spent the budget.
-func (e *Engine) startCall(g *group, r readiness, now time.Time) {
-	c := g.take(now, kore.MaxIdentities)
 	c.seq = e.seq
-	if len(g.retries) == 0 {
-		delete(e.retrying, g)
-	}
-	if g.empty() {
-		delete(e.groups, g.key)
-	}
 	if e.metrics != nil {
-		e.metrics.BudgetWait.Observe(now.Sub(r.readyAt).Seconds())
+		e.metrics.BudgetWait.Observe(now.Sub(readyAt).Seconds())
 	}
-	e.launch(func() { e.runCall(c) })
+	e.send.start(func() { e.runCall(c) })
 }
 
-// launch hands fn to a call worker. The caller holds e.mu and has checked
-// that fewer than Concurrency calls are in flight, so the send never blocks.
-func (e *Engine) launch(fn func()) {
-	e.inFlight++
-	e.calls.Add(1)
-	e.work <- fn
-}
-
-func (e *Engine) callDone() {
-	e.mu.Lock()
-	e.inFlight--
-	e.mu.Unlock()
-	e.signal()
+// startPoll takes the most overdue job-status poll and hands it to a
+// worker. The budget is spent.
+func (e *Engine) startPoll(now time.Time) {
+	if p := e.polls.take(now); p != nil {
+		e.send.start(func() { e.runPoll(p) })
+	}
 }

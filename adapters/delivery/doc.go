@@ -22,6 +22,13 @@
 //     still StatusSent (with Outcome.Err set) and Deliver returns no error:
 //     acking avoids a certain duplicate.
 //
+// The engine is a pipeline of stages, each with one job and its own state:
+// inFlight claims keys, the ledger lookup drops what was sent, the
+// coalescer groups and cuts calls, the dispatcher asks the Budget (an
+// interface, so a budget shared by replicas can replace the local one),
+// the sender calls Kore on a fixed pool of workers, the retry stage backs
+// off or dead-letters, and the recorder records keys before it settles.
+//
 // An Engine has one dispatcher (Run) and any number of concurrent callers of
 // Deliver. The package does not log unless given a Logger.
 package delivery

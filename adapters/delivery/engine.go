@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/korelay/korelay/kore"
@@ -22,6 +23,12 @@ type StatusChecker interface {
 	NotifyStatus(ctx context.Context, jobID string) (*kore.Job, error)
 }
 
+// Compile-time checks that the Kore client is what the engine needs.
+var (
+	_ Notifier      = (*kore.Client)(nil)
+	_ StatusChecker = (*kore.Client)(nil)
+)
+
 // ErrClosed is returned by Deliver once the engine's Run has returned, and
 // for work still queued when it did.
 var ErrClosed = errors.New("delivery: engine closed")
@@ -29,8 +36,18 @@ var ErrClosed = errors.New("delivery: engine closed")
 // errRunning is returned by a second call to Run.
 var errRunning = errors.New("delivery: Run called twice")
 
-// Engine coalesces, budgets, sends and retries notifications. Create it with
-// New, start Run once, then call Deliver from any goroutine.
+// Engine turns notifications into Kore calls through a pipeline of stages,
+// each with one job:
+//
+//	Deliver ─▶ inFlight (claim keys, join duplicates)
+//	        ─▶ ledger lookup (drop what was already sent)
+//	        ─▶ coalescer (group by message, cut calls of ≤ 1000)
+//	        ─▶ dispatcher + Budget (pace the calls)
+//	        ─▶ sender (call Kore on a fixed pool of workers)
+//	        ─▶ retry policy (back off, honour Retry-After, dead-letter)
+//	        ─▶ recorder (record the keys, then settle as sent)
+//
+// Create it with New, start Run once, then call Deliver from any goroutine.
 type Engine struct {
 	notifier Notifier
 	ledger   Ledger
@@ -39,29 +56,17 @@ type Engine struct {
 	log      *slog.Logger
 	metrics  *metrics.Metrics
 
-	wake  chan struct{}
-	calls sync.WaitGroup
-	// work feeds the call workers: long-lived goroutines, so the deep
-	// stacks an HTTP call needs are grown once, not once per call.
-	work chan func()
+	flights *inFlight
+	queue   *coalescer
+	budget  Budget
+	polls   *pollQueue
+	send    *sender
 
-	mu      sync.Mutex
-	started bool
-	closed  bool
+	wake    chan struct{}
+	started atomic.Bool
+	closed  atomic.Bool
+	seq     uint64          // calls started; the dispatcher's alone
 	callCtx context.Context // Run's context without its cancellation
-	flights map[string]*flight
-	groups  map[groupKey]*group
-	// queue holds the groups with fresh work in the order their work
-	// arrived (stale entries, whose fresh work was taken, are skipped);
-	// retrying holds the groups with failed calls waiting out a backoff.
-	// Together they let the dispatcher pick the next call without scanning
-	// every group.
-	queue    []*group
-	retrying map[*group]struct{}
-	polls    []*poll
-	budget   *budget
-	inFlight int
-	seq      uint64
 }
 
 // New returns an engine sending through n and remembering what was sent in l.
@@ -79,11 +84,14 @@ func New(n Notifier, l Ledger, opts Options) (*Engine, error) {
 		opts:     opts,
 		log:      opts.Logger,
 		metrics:  opts.Metrics,
+		flights:  newInFlight(),
+		queue:    newCoalescer(opts.BatchWindow),
+		budget:   opts.Budget,
+		polls:    &pollQueue{},
 		wake:     make(chan struct{}, 1),
-		flights:  make(map[string]*flight),
-		groups:   make(map[groupKey]*group),
-		retrying: make(map[*group]struct{}),
-		budget:   newBudget(opts.PerMinute, opts.PerHour, opts.Burst, time.Now()),
+	}
+	if e.budget == nil {
+		e.budget = newBudget(opts.PerMinute, opts.PerHour, opts.Burst, time.Now())
 	}
 	if e.log == nil {
 		e.log = slog.New(slog.DiscardHandler)
@@ -115,9 +123,11 @@ func statusChecker(n Notifier, st StatusChecker) (StatusChecker, error) {
 // returns once they have finished and been recorded, so a graceful stop
 // loses nothing that Kore accepted. Run may be called only once.
 func (e *Engine) Run(ctx context.Context) error {
-	if err := e.start(ctx); err != nil {
-		return err
+	if !e.started.CompareAndSwap(false, true) {
+		return errRunning
 	}
+	e.callCtx = context.WithoutCancel(ctx)
+	e.send = newSender(e.opts.Concurrency, e.signal)
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
 	defer timer.Stop()
@@ -136,44 +146,13 @@ func (e *Engine) Run(ctx context.Context) error {
 	}
 }
 
-func (e *Engine) start(ctx context.Context) error {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if e.started {
-		return errRunning
-	}
-	e.started = true
-	e.callCtx = context.WithoutCancel(ctx)
-	e.work = make(chan func(), e.opts.Concurrency)
-	for range e.opts.Concurrency {
-		go e.worker()
-	}
-	return nil
-}
-
-// worker runs calls until the engine shuts down.
-func (e *Engine) worker() {
-	for fn := range e.work {
-		fn()
-		e.calls.Done()
-		e.callDone()
-	}
-}
-
 // shutdown abandons queued work and waits for calls in flight.
 func (e *Engine) shutdown() {
-	e.mu.Lock()
-	e.closed = true
-	for k, g := range e.groups {
-		g.each(func(f *flight) { e.settle(f, result{abort: ErrClosed}) })
-		delete(e.groups, k)
-	}
-	e.queue = nil
-	clear(e.retrying)
-	e.polls = nil
-	e.mu.Unlock()
-	e.calls.Wait()
-	close(e.work)
+	e.closed.Store(true)
+	e.flights.close()
+	e.flights.settleAll(e.queue.close(), result{abort: ErrClosed})
+	e.polls.close()
+	e.send.close()
 }
 
 // signal wakes the dispatcher without blocking.
@@ -184,19 +163,48 @@ func (e *Engine) signal() {
 	}
 }
 
-// settle gives f its final result and releases its idempotency key. The
-// caller holds e.mu.
-func (e *Engine) settle(f *flight, r result) {
-	f.res = r
-	close(f.done)
-	if e.flights[f.key] == f {
-		delete(e.flights, f.key)
+// Pending reports how many identities are queued or being sent now.
+func (e *Engine) Pending() int { return e.flights.len() }
+
+// sender is the stage that makes the calls, on a fixed pool of long-lived
+// workers (the deep stacks an HTTP call needs are grown once, not per
+// call), at most n at once.
+type sender struct {
+	work  chan func()
+	busy  atomic.Int64
+	calls sync.WaitGroup
+	freed func() // called when a worker becomes free
+}
+
+func newSender(n int, freed func()) *sender {
+	s := &sender{work: make(chan func(), n), freed: freed}
+	for range n {
+		go s.worker()
+	}
+	return s
+}
+
+// free reports whether a worker can take a call now.
+func (s *sender) free() bool { return s.busy.Load() < int64(cap(s.work)) }
+
+// start hands fn to a worker; the caller checked free, so it never blocks.
+func (s *sender) start(fn func()) {
+	s.busy.Add(1)
+	s.calls.Add(1)
+	s.work <- fn
+}
+
+func (s *sender) worker() {
+	for fn := range s.work {
+		fn()
+		s.calls.Done()
+		s.busy.Add(-1)
+		s.freed()
 	}
 }
 
-// Pending reports how many identities are queued or being sent now.
-func (e *Engine) Pending() int {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	return len(e.flights)
+// close waits for the calls in flight and stops the workers.
+func (s *sender) close() {
+	s.calls.Wait()
+	close(s.work)
 }

@@ -235,3 +235,44 @@ func value(t *testing.T, c prometheus.Counter) float64 {
 	}
 	return m.GetCounter().GetValue()
 }
+
+// The budget is a stage of its own: an engine given another Budget (as a
+// budget shared by replicas would be) asks it before every call and waits
+// when it says no.
+func TestEngineUsesTheGivenBudget(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := &fakeKore{}
+		b := &gateBudget{openAt: time.Now().Add(10 * time.Second)}
+		e, stop := start(t, f, broker.NewMemoryLedger(), delivery.Options{Budget: b})
+		defer stop()
+		begin := time.Now()
+		if _, err := e.Deliver(t.Context(), []rules.Notification{note("ev", "r", "hi", "ann")}, delivery.DeliverOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		if waited := time.Since(begin); waited < 10*time.Second {
+			t.Errorf("sent after %v, before the budget opened at 10s", waited)
+		}
+		if b.asked < 2 {
+			t.Errorf("budget asked %d times, want a refusal and a grant", b.asked)
+		}
+	})
+}
+
+// gateBudget refuses every call until openAt.
+type gateBudget struct {
+	mu     sync.Mutex
+	openAt time.Time
+	asked  int
+}
+
+func (g *gateBudget) Reserve(now time.Time) (bool, time.Time) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.asked++
+	if now.Before(g.openAt) {
+		return false, g.openAt
+	}
+	return true, now
+}
+
+func (g *gateBudget) Pause(time.Time) {}

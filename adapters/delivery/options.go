@@ -32,6 +32,9 @@ type Options struct {
 	PerMinute, PerHour int
 	// Burst is how many calls may go out back to back above the smooth rate.
 	Burst int
+	// Budget paces the calls; nil: a LocalBudget of PerMinute, PerHour and
+	// Burst. A budget shared by replicas goes here.
+	Budget Budget
 	// BatchWindow is a minimum wait after the first item of a message group
 	// arrives, to coalesce more identities into its call. 0: coalesce only
 	// while budget-bound.

@@ -2,11 +2,63 @@ package delivery
 
 import (
 	"errors"
+	"fmt"
+	"log/slog"
 	"math/rand/v2"
 	"time"
 
 	"github.com/korelay/korelay/kore"
 )
+
+// retryLater is the retry stage: it requeues c's items after a backoff,
+// dead-letters those that used up their attempts, and, for a Retry-After,
+// pauses the budget so that no call at all starts before it passes.
+func (e *Engine) retryLater(c *call, err error) {
+	now := time.Now()
+	ra, hasRA := kore.RetryAfter(err)
+	if hasRA {
+		e.budget.Pause(now.Add(ra))
+	}
+	again, tries, dead := e.partition(c, err)
+	if len(again) > 0 {
+		delay := max(e.opts.backoff(tries), ra)
+		if !e.queue.retry(c.key, again, now.Add(delay)) {
+			e.flights.settleAll(again, result{abort: ErrClosed})
+		}
+	}
+	e.signal()
+	e.logCall(slog.LevelWarn, "kore notify failed, will retry", c, slog.Any("err", err))
+	if dead != nil {
+		e.logCall(slog.LevelWarn, "dead letter", dead, slog.String("reason", ReasonExhausted), slog.Any("err", err))
+	}
+}
+
+// partition settles the items of c that cannot be retried (engine closed,
+// attempts used up) and returns the others with their highest attempt
+// count, and a call holding the dead-lettered ones (nil if none).
+func (e *Engine) partition(c *call, err error) (again []*flight, tries int, dead *call) {
+	exhausted := result{status: StatusDeadLetter, reason: ReasonExhausted, response: responseBody(err), call: c.seq}
+	closed := e.closed.Load()
+	for _, f := range c.items {
+		switch {
+		case closed:
+			e.flights.settle(f, result{abort: ErrClosed})
+		case f.attempts >= e.opts.MaxAttempts:
+			r := exhausted
+			r.attempts = f.attempts
+			r.err = fmt.Errorf("delivery: gave up after %d attempts: %w", f.attempts, err)
+			e.flights.settle(f, r)
+			if dead == nil {
+				dead = &call{seq: c.seq, key: c.key}
+			}
+			dead.items = append(dead.items, f)
+		default:
+			again = append(again, f)
+			tries = max(tries, f.attempts)
+		}
+	}
+	return again, tries, dead
+}
 
 // responseBody returns Kore's response body carried by err, if any.
 func responseBody(err error) string {

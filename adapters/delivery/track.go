@@ -1,6 +1,7 @@
 package delivery
 
 import (
+	"sync"
 	"time"
 
 	"github.com/korelay/korelay/kore"
@@ -34,33 +35,74 @@ func newPoll(jobID string, c *call, now time.Time) *poll {
 	}
 }
 
-// pickPoll returns the index of the most overdue due poll, or -1 and the
-// earlier of wakeAt and the next poll's time. The caller holds e.mu.
-func (e *Engine) pickPoll(now, wakeAt time.Time) (int, time.Time) {
+// pollQueue holds the job-status polls waiting for their time and for
+// budget; notify calls go first. Safe for concurrent use.
+type pollQueue struct {
+	mu     sync.Mutex
+	polls  []*poll
+	closed bool
+}
+
+// add queues p; false once closed.
+func (q *pollQueue) add(p *poll) bool {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.closed {
+		return false
+	}
+	q.polls = append(q.polls, p)
+	return true
+}
+
+// due reports whether a poll is due at now, and otherwise when the next
+// one is (zero: none queued).
+func (q *pollQueue) due(now time.Time) (bool, time.Time) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	i := q.mostOverdue()
+	if i < 0 {
+		return false, time.Time{}
+	}
+	if at := q.polls[i].notBefore; at.After(now) {
+		return false, at
+	}
+	return true, time.Time{}
+}
+
+// take removes and returns the most overdue due poll, or nil.
+func (q *pollQueue) take(now time.Time) *poll {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	i := q.mostOverdue()
+	if i < 0 || q.polls[i].notBefore.After(now) {
+		return nil
+	}
+	p := q.polls[i]
+	last := len(q.polls) - 1
+	q.polls[i] = q.polls[last]
+	q.polls[last] = nil
+	q.polls = q.polls[:last]
+	return p
+}
+
+// mostOverdue is the index of the poll with the earliest time, or -1. The
+// caller holds q.mu.
+func (q *pollQueue) mostOverdue() int {
 	best := -1
-	for i, p := range e.polls {
-		if best < 0 || p.notBefore.Before(e.polls[best].notBefore) {
+	for i, p := range q.polls {
+		if best < 0 || p.notBefore.Before(q.polls[best].notBefore) {
 			best = i
 		}
 	}
-	if best < 0 {
-		return -1, wakeAt
-	}
-	if at := e.polls[best].notBefore; at.After(now) {
-		return -1, earliest(wakeAt, at)
-	}
-	return best, wakeAt
+	return best
 }
 
-// startPoll removes poll i from the queue and runs it as a call in flight.
-// The caller holds e.mu and has spent the budget.
-func (e *Engine) startPoll(i int) {
-	p := e.polls[i]
-	last := len(e.polls) - 1
-	e.polls[i] = e.polls[last]
-	e.polls[last] = nil
-	e.polls = e.polls[:last]
-	e.launch(func() { e.runPoll(p) })
+// close drops every queued poll and refuses new ones.
+func (q *pollQueue) close() {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.closed = true
+	q.polls = nil
 }
 
 // runPoll reads the job status once, and polls again later unless the job
@@ -72,22 +114,14 @@ func (e *Engine) runPoll(p *poll) {
 		p.last = job
 	}
 	done := p.last != nil && p.last.Done()
-	if !done && p.attempts < maxPolls && (err == nil || kore.IsRetryable(err)) && e.repoll(p) {
-		return
+	if !done && p.attempts < maxPolls && (err == nil || kore.IsRetryable(err)) {
+		p.notBefore = time.Now().Add(pollBase << p.attempts)
+		if e.polls.add(p) {
+			e.signal()
+			return
+		}
 	}
 	e.finishPoll(p, err)
-}
-
-// repoll queues p again after a doubled delay; false if the engine closed.
-func (e *Engine) repoll(p *poll) bool {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if e.closed {
-		return false
-	}
-	p.notBefore = time.Now().Add(pollBase << p.attempts)
-	e.polls = append(e.polls, p)
-	return true
 }
 
 // finishPoll logs the job's last known status and hands it on.

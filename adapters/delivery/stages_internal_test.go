@@ -1,0 +1,130 @@
+package delivery
+
+import (
+	"testing"
+	"time"
+)
+
+func testFlight(key, identity, message string) *flight {
+	return &flight{key: key, identity: identity, group: groupKey{"slack", "text", message}, done: make(chan struct{})}
+}
+
+// The in-flight stage: a second claim of a key joins the first flight; a
+// settled key can be claimed again; a closed registry refuses claims.
+func TestInFlightClaimJoinSettle(t *testing.T) {
+	r := newInFlight()
+	first := []slot{{f: testFlight("k1", "ann", "hi")}, {f: testFlight("k2", "bob", "hi")}}
+	owned, err := r.claim(first)
+	if err != nil || len(owned) != 2 {
+		t.Fatalf("claim = %d owned, %v; want 2", len(owned), err)
+	}
+	second := []slot{{f: testFlight("k1", "ann", "hi")}}
+	if owned, _ := r.claim(second); len(owned) != 0 || !second[0].joined || second[0].f != first[0].f {
+		t.Fatalf("second claim of k1: owned %d, joined %v; want a join of the first flight", len(owned), second[0].joined)
+	}
+	r.settle(first[0].f, result{status: StatusSent, jobID: "j1"})
+	if res, ok := second[0].settled(); !ok || res.status != StatusDuplicate {
+		t.Errorf("joined slot settled as %+v, %v; want duplicate", res, ok)
+	}
+	if r.len() != 1 {
+		t.Errorf("%d keys in flight, want 1", r.len())
+	}
+	third := []slot{{f: testFlight("k1", "ann", "hi")}}
+	if owned, _ := r.claim(third); len(owned) != 1 {
+		t.Errorf("k1 after it settled: owned %d, want 1", len(owned))
+	}
+	r.close()
+	if _, err := r.claim([]slot{{f: testFlight("k3", "eve", "hi")}}); err != ErrClosed {
+		t.Errorf("claim after close = %v, want ErrClosed", err)
+	}
+}
+
+// The coalescer: identical messages merge into one call of at most max
+// identities, messages go out in the order they first arrived (a message
+// keeps its place while it has work), a batch window holds fresh work,
+// retries wait for their time, and close hands every flight back.
+func TestCoalescer(t *testing.T) {
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	q := newCoalescer(0)
+	q.add([]*flight{testFlight("a", "ann", "hi"), testFlight("b", "bob", "hi")}, t0)
+	q.add([]*flight{testFlight("c", "carl", "other")}, t0.Add(time.Millisecond))
+	q.add([]*flight{testFlight("d", "dora", "hi")}, t0.Add(2*time.Millisecond))
+	if ok, _ := q.due(t0); !ok {
+		t.Fatal("nothing due with work queued and no window")
+	}
+	c, _ := q.cut(t0.Add(3*time.Millisecond), 2)
+	if got := c.identities; len(got) != 2 || got[0] != "ann" || got[1] != "bob" {
+		t.Errorf("first call %v, want ann and bob (max 2)", got)
+	}
+	c, _ = q.cut(t0.Add(3*time.Millisecond), 2)
+	if len(c.identities) != 1 || c.identities[0] != "dora" {
+		t.Errorf("second call %v, want dora (\"hi\" keeps its place)", c.identities)
+	}
+	c, _ = q.cut(t0.Add(3*time.Millisecond), 2)
+	if c.key.message != "other" {
+		t.Errorf("third call is %q, want \"other\"", c.key.message)
+	}
+	if ok, wake := q.due(t0); ok || !wake.IsZero() {
+		t.Errorf("empty queue: due %v, wake %v", ok, wake)
+	}
+
+	if !q.retry(groupKey{"slack", "text", "hi"}, []*flight{testFlight("e", "eve", "hi")}, t0.Add(time.Second)) {
+		t.Fatal("retry refused")
+	}
+	if ok, wake := q.due(t0); ok || !wake.Equal(t0.Add(time.Second)) {
+		t.Errorf("retry before its time: due %v, wake %v; want a wake at +1s", ok, wake)
+	}
+	held := newCoalescer(time.Minute)
+	held.add([]*flight{testFlight("f", "finn", "hi")}, t0)
+	if ok, wake := held.due(t0); ok || !wake.Equal(t0.Add(time.Minute)) {
+		t.Errorf("batch window: due %v, wake %v; want a wake at +1m", ok, wake)
+	}
+	if left := q.close(); len(left) != 1 || left[0].identity != "eve" {
+		t.Errorf("close returned %d flights, want eve", len(left))
+	}
+	if refused := q.add([]*flight{testFlight("g", "gus", "hi")}, t0); len(refused) != 1 {
+		t.Error("a closed coalescer took work")
+	}
+}
+
+// The budget stage: Reserve spends within the limits and says when to ask
+// again; Pause holds every call.
+func TestLocalBudgetReservePause(t *testing.T) {
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	b := NewLocalBudget(60, -1, 1, t0)
+	if ok, _ := b.Reserve(t0); !ok {
+		t.Fatal("first call refused")
+	}
+	if ok, at := b.Reserve(t0); ok || !at.Equal(t0.Add(time.Second)) {
+		t.Errorf("second call at once: %v, retry at %v; want refused until +1s", ok, at)
+	}
+	b.Pause(t0.Add(5 * time.Second))
+	if ok, at := b.Reserve(t0.Add(2 * time.Second)); ok || !at.Equal(t0.Add(5*time.Second)) {
+		t.Errorf("during a pause: %v, retry at %v; want refused until +5s", ok, at)
+	}
+	if ok, _ := b.Reserve(t0.Add(5 * time.Second)); !ok {
+		t.Error("refused after the pause")
+	}
+}
+
+// The poll queue hands out the most overdue due poll and refuses work
+// once closed.
+func TestPollQueue(t *testing.T) {
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	var q pollQueue
+	q.add(&poll{jobID: "late", notBefore: t0.Add(time.Second)})
+	q.add(&poll{jobID: "early", notBefore: t0})
+	if ok, _ := q.due(t0); !ok {
+		t.Fatal("no poll due")
+	}
+	if p := q.take(t0); p == nil || p.jobID != "early" {
+		t.Errorf("took %+v, want early", p)
+	}
+	if p := q.take(t0); p != nil {
+		t.Errorf("took %s before its time", p.jobID)
+	}
+	q.close()
+	if q.add(&poll{jobID: "x"}) {
+		t.Error("a closed queue took a poll")
+	}
+}
