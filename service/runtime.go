@@ -26,6 +26,7 @@ type runtime struct {
 	server    *server.Server // embedded NATS, or nil
 	nc        *nats.Conn
 	transport broker.Transport
+	budget    *broker.SharedBudget // nil unless shared (JetStream, live)
 	dead      *deadLetters
 	engine    *delivery.Engine
 	cron      *cron.Trigger
@@ -132,8 +133,19 @@ func (rt *runtime) build(ctx context.Context) error {
 	}
 	rt.transport = tr
 	rt.dead = &deadLetters{store: tr, metrics: s.metrics, log: s.log}
-	rt.warnIfReplicas(ctx)
-	engine, err := delivery.New(s.opts.Notifier, tr.Keys(), deliveryOptions(cfg, s))
+	opts := deliveryOptions(cfg, s)
+	if b, ok := tr.(*broker.Broker); ok {
+		// Live replicas on one NATS spend one Kore budget together.
+		rt.budget, err = b.NewBudget(ctx, broker.BudgetOptions{
+			PerMinute: opts.PerMinute, PerHour: opts.PerHour, Burst: delivery.DefaultBurst,
+			OnError: func(err error) { s.log.Warn("shared Kore budget unavailable; no call starts until it answers", "err", err) },
+		})
+		if err != nil {
+			return err
+		}
+		opts.Budget = rt.budget
+	}
+	engine, err := delivery.New(s.opts.Notifier, tr.Keys(), opts)
 	if err != nil {
 		return fmt.Errorf("delivery: %w", err)
 	}
@@ -229,6 +241,9 @@ func (rt *runtime) shutdown() {
 	_ = rt.http.Shutdown(ctx)
 	rt.stopSend()
 	rt.wg.Wait()
+	if rt.budget != nil {
+		rt.budget.Close()
+	}
 	s.log.Info("drained")
 }
 
@@ -247,20 +262,3 @@ func (rt *runtime) close() {
 	}
 }
 
-// warnIfReplicas warns when another korelay already consumes the same
-// stream: each replica keeps its own Kore budget, so together they may
-// exceed Kore's limit unless each is given a share.
-func (rt *runtime) warnIfReplicas(ctx context.Context) {
-	b, ok := rt.transport.(*broker.Broker)
-	if !ok {
-		return
-	}
-	n, err := b.WaitingPulls(ctx)
-	if err != nil || n == 0 {
-		return
-	}
-	budget := rt.s.cfg.Kore.Budget
-	rt.s.log.Warn("another korelay replica is consuming this stream; each replica spends its own kore.budget, "+
-		"so set per_minute and per_hour to Kore's limits divided by the number of replicas",
-		"stream", b.Stream(), "per_minute", budget.PerMinute, "per_hour", budget.PerHour)
-}

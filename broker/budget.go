@@ -1,0 +1,510 @@
+package broker
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"sort"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// DefaultBudgetBucket is the KV bucket of the Kore budget shared by replicas.
+const DefaultBudgetBucket = "KORELAY_BUDGET"
+
+// Keys of the budget bucket.
+const (
+	budgetKeyState = "state" // the fleet's spending: rate and both windows
+	budgetKeyPause = "pause" // unix nanoseconds until which nobody calls
+)
+
+// Shared budget tuning.
+const (
+	// leaseHorizon is how far ahead a lease reaches: a replica asks the
+	// bucket about that often while it has work, not once per call.
+	leaseHorizon = 250 * time.Millisecond
+	// maxLease bounds the tokens of one lease (a budget far above Kore's).
+	maxLease = 4096
+	// minGrace is the least time a leased token stays usable after its
+	// slot, so a dispatcher that is a little late does not lose it.
+	minGrace = 25 * time.Millisecond
+	// secondSlot and hourSlot are the resolutions of the minute and hour
+	// windows: a token counts from the start of its slot to the end of
+	// the slot a window (plus margin) later, so a window never admits more
+	// than its limit, and holds back at most one slot too long.
+	secondSlot = time.Second
+	hourSlot   = 10 * time.Second
+	// budgetMargin is added to both windows against network jitter, as
+	// delivery's local budget does.
+	budgetMargin = time.Second
+	// budgetTimeout bounds one exchange with the bucket.
+	budgetTimeout = 2 * time.Second
+	// budgetRetry is how soon Reserve tries again after the bucket failed.
+	budgetRetry = 500 * time.Millisecond
+)
+
+// BudgetOptions configures a SharedBudget.
+type BudgetOptions struct {
+	// PerMinute and PerHour are the fleet's limits (below 1: unlimited);
+	// PerMinute also sets the smooth rate, PerMinute/60 calls a second.
+	PerMinute, PerHour int
+	// Burst is how many calls the fleet may make back to back.
+	Burst int
+	// Bucket is the KV bucket; empty: DefaultBudgetBucket.
+	Bucket string
+	// Replicas is the bucket's replication on a NATS cluster (0: 1).
+	Replicas int
+	// OnError, if set, hears of a failed exchange with the bucket (no call
+	// starts until one succeeds).
+	OnError func(error)
+}
+
+// SharedBudget is a Kore budget that every korelay replica on one NATS
+// spends together, kept in a JetStream KV bucket. It implements the
+// delivery engine's Budget.
+//
+// The fleet's rate (PerMinute/60 a second, bursts of at most Burst) is a
+// generic cell rate algorithm whose theoretical arrival time lives in the
+// bucket, and both rolling windows are counts per time slot beside it. A
+// replica leases the tokens of the next quarter second at once with one
+// compare-and-swap, each token bound to its own time slot, and spends them
+// locally: a call costs no round trip, and a token unused shortly after its
+// slot is forfeited, so a replica that dies strands at most one lease. A
+// pause (Retry-After) is a key of its own that every replica watches.
+type SharedBudget struct {
+	kv      jetstream.KeyValue
+	opts    BudgetOptions
+	rate    float64       // tokens a second; 0: unlimited
+	every   time.Duration // 1/rate
+	grace   time.Duration
+	watcher jetstream.KeyWatcher
+
+	mu     sync.Mutex
+	lease  lease
+	empty  time.Time // the fleet has no token before this (last lease refused)
+	pause  time.Time // the fleet's pause, as last watched
+	usage  Usage
+	closed bool
+}
+
+// Usage is the fleet's spending as a replica last saw it.
+type Usage struct {
+	// Minute and Hour count the calls in each rolling window.
+	Minute, Hour int
+	// PerMinute and PerHour are the limits.
+	PerMinute, PerHour int
+	// PausedUntil is the fleet's pause, zero when none.
+	PausedUntil time.Time
+}
+
+// lease is a block of tokens: n of them, the first burst of them at start
+// and then one every interval; next is the first not yet spent.
+type lease struct {
+	start    time.Time
+	burst    int
+	interval time.Duration
+	n, next  int
+}
+
+// slot returns the time slot of token i.
+func (l *lease) slot(i int) time.Time {
+	return l.start.Add(time.Duration(max(0, i-l.burst+1)) * l.interval)
+}
+
+// NewSharedBudget creates or opens the budget bucket on js and starts
+// watching the fleet's pause. Close it when done.
+func NewSharedBudget(ctx context.Context, js jetstream.JetStream, opts BudgetOptions) (*SharedBudget, error) {
+	if opts.Bucket == "" {
+		opts.Bucket = DefaultBudgetBucket
+	}
+	opts.Burst = max(opts.Burst, 1)
+	kv, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
+		Bucket:      opts.Bucket,
+		Description: "korelay's Kore budget, shared by every replica",
+		History:     1,
+		Storage:     jetstream.FileStorage,
+		Replicas:    max(opts.Replicas, 1),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("budget bucket %s: %w", opts.Bucket, err)
+	}
+	b := &SharedBudget{kv: kv, opts: opts, grace: minGrace}
+	if opts.PerMinute > 0 {
+		b.rate = float64(opts.PerMinute) / 60
+		b.every = time.Duration(float64(time.Second) / b.rate)
+		// Between minGrace and half the windows' margin: a token used late
+		// must still fall in the window its slot was counted in.
+		b.grace = min(max(b.every/2, minGrace), budgetMargin/2)
+	}
+	b.usage.PerMinute, b.usage.PerHour = opts.PerMinute, opts.PerHour
+	if b.watcher, err = kv.Watch(ctx, budgetKeyPause); err != nil {
+		return nil, fmt.Errorf("budget bucket %s: watch the pause: %w", opts.Bucket, err)
+	}
+	go b.watchPause()
+	return b, nil
+}
+
+// Close stops watching the pause; Reserve refuses from then on.
+func (b *SharedBudget) Close() {
+	b.mu.Lock()
+	b.closed = true
+	b.mu.Unlock()
+	_ = b.watcher.Stop()
+}
+
+// watchPause follows the fleet's pause key.
+func (b *SharedBudget) watchPause() {
+	for e := range b.watcher.Updates() {
+		if e == nil {
+			continue // the initial values have been delivered
+		}
+		t, err := parseUnixNano(e.Value())
+		if err != nil || e.Operation() != jetstream.KeyValuePut {
+			continue
+		}
+		b.mu.Lock()
+		if t.After(b.pause) {
+			b.pause = t
+		}
+		b.mu.Unlock()
+	}
+}
+
+// Reserve spends one call at now from the replica's lease, leasing anew
+// from the bucket when the lease is spent. It reports false, and when to
+// ask again, while the fleet is paused or out of budget.
+func (b *SharedBudget) Reserve(now time.Time) (bool, time.Time) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.closed {
+		return false, now.Add(budgetRetry)
+	}
+	if now.Before(b.pause) {
+		return false, b.pause
+	}
+	if ok, at := b.spend(now); ok || !at.IsZero() {
+		return ok, at
+	}
+	if now.Before(b.empty) {
+		return false, b.empty // other replicas can only spend, never add
+	}
+	retryAt, err := b.renew(now)
+	if err != nil {
+		if b.opts.OnError != nil {
+			b.opts.OnError(err)
+		}
+		return false, now.Add(budgetRetry)
+	}
+	if !retryAt.IsZero() {
+		b.empty = retryAt
+		return false, retryAt
+	}
+	if now.Before(b.pause) {
+		return false, b.pause
+	}
+	if ok, at := b.spend(now); ok || !at.IsZero() {
+		return ok, at
+	}
+	return false, now.Add(budgetRetry)
+}
+
+// spend takes the lease's next token if its slot has come, skipping the
+// tokens whose grace has passed. It returns false and the slot's time when
+// the next token is still ahead, and false and zero when the lease is
+// spent. The caller holds b.mu.
+func (b *SharedBudget) spend(now time.Time) (bool, time.Time) {
+	l := &b.lease
+	if b.rate == 0 {
+		return true, now
+	}
+	for l.next < l.n {
+		s := l.slot(l.next)
+		switch {
+		case now.Before(s):
+			return false, s
+		case now.Sub(s) <= b.grace:
+			l.next++
+			return true, now
+		}
+		// Past its grace: skip ahead to the first token still usable.
+		skip := int(now.Sub(s)-b.grace)/int(max(l.interval, 1)) + 1
+		l.next = min(l.n, max(l.next+1, l.next+skip))
+	}
+	return false, time.Time{}
+}
+
+// renew leases the next tokens from the bucket; when the fleet has none
+// yet it returns when to ask again. The caller holds b.mu.
+func (b *SharedBudget) renew(now time.Time) (time.Time, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), budgetTimeout)
+	defer cancel()
+	pause, err := b.readPause(ctx)
+	if err != nil {
+		return time.Time{}, err
+	}
+	if pause.After(b.pause) {
+		b.pause = pause
+	}
+	for {
+		st, rev, err := b.readState(ctx)
+		if err != nil {
+			return time.Time{}, err
+		}
+		l, retryAt := st.grant(now, b)
+		if l.n == 0 {
+			b.usage = st.usage(now, b)
+			return retryAt, nil
+		}
+		data, err := json.Marshal(st)
+		if err != nil {
+			return time.Time{}, fmt.Errorf("budget: encode: %w", err)
+		}
+		if rev == 0 {
+			_, err = b.kv.Create(ctx, budgetKeyState, data)
+		} else {
+			_, err = b.kv.Update(ctx, budgetKeyState, data, rev)
+		}
+		if err == nil {
+			b.lease, b.usage = l, st.usage(now, b)
+			return time.Time{}, nil
+		}
+		if !errors.Is(err, jetstream.ErrKeyExists) && !isWrongLastSequence(err) {
+			return time.Time{}, fmt.Errorf("budget: lease: %w", err)
+		}
+		// Another replica leased meanwhile: read again.
+	}
+}
+
+// Pause holds every replica's calls until t.
+func (b *SharedBudget) Pause(t time.Time) {
+	b.mu.Lock()
+	if t.After(b.pause) {
+		b.pause = t
+	}
+	b.mu.Unlock()
+	ctx, cancel := context.WithTimeout(context.Background(), budgetTimeout)
+	defer cancel()
+	value := []byte(strconv.FormatInt(t.UnixNano(), 10))
+	for {
+		e, err := b.kv.Get(ctx, budgetKeyPause)
+		switch {
+		case errors.Is(err, jetstream.ErrKeyNotFound):
+			_, err = b.kv.Create(ctx, budgetKeyPause, value)
+		case err != nil:
+		default:
+			if cur, perr := parseUnixNano(e.Value()); perr == nil && !t.After(cur) {
+				return
+			}
+			_, err = b.kv.Update(ctx, budgetKeyPause, value, e.Revision())
+		}
+		if err == nil {
+			return
+		}
+		if !errors.Is(err, jetstream.ErrKeyExists) && !isWrongLastSequence(err) {
+			if b.opts.OnError != nil {
+				b.opts.OnError(fmt.Errorf("budget: pause: %w", err))
+			}
+			return
+		}
+	}
+}
+
+// Usage returns the fleet's spending as this replica last saw it.
+func (b *SharedBudget) Usage() Usage {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	u := b.usage
+	u.PausedUntil = b.pause
+	return u
+}
+
+func (b *SharedBudget) readPause(ctx context.Context) (time.Time, error) {
+	e, err := b.kv.Get(ctx, budgetKeyPause)
+	if errors.Is(err, jetstream.ErrKeyNotFound) {
+		return time.Time{}, nil
+	}
+	if err != nil {
+		return time.Time{}, fmt.Errorf("budget: read the pause: %w", err)
+	}
+	return parseUnixNano(e.Value())
+}
+
+func (b *SharedBudget) readState(ctx context.Context) (*budgetState, uint64, error) {
+	e, err := b.kv.Get(ctx, budgetKeyState)
+	if errors.Is(err, jetstream.ErrKeyNotFound) {
+		return &budgetState{}, 0, nil
+	}
+	if err != nil {
+		return nil, 0, fmt.Errorf("budget: read: %w", err)
+	}
+	var st budgetState
+	if err := json.Unmarshal(e.Value(), &st); err != nil {
+		return nil, 0, fmt.Errorf("budget: decode: %w", err)
+	}
+	return &st, e.Revision(), nil
+}
+
+func parseUnixNano(v []byte) (time.Time, error) {
+	n, err := strconv.ParseInt(string(v), 10, 64)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("budget: %q is not a time: %w", v, err)
+	}
+	return time.Unix(0, n), nil
+}
+
+// budgetState is the fleet's spending, stored as JSON under budgetKeyState.
+type budgetState struct {
+	// TAT is the rate's theoretical arrival time (unix ns): the fleet may
+	// take a token at t when t ≥ TAT − (Burst−1)/rate.
+	TAT int64 `json:"tat"`
+	// Sec and Hour count the tokens granted per slot (start, unix ns), for
+	// the minute and the hour window.
+	Sec  []slotCount `json:"sec,omitempty"`
+	Hour []slotCount `json:"hour,omitempty"`
+}
+
+// slotCount is the tokens granted in one slot.
+type slotCount struct {
+	At int64 `json:"t"`
+	N  int   `json:"n"`
+}
+
+// grant leases the tokens the fleet may spend from now to now+leaseHorizon
+// within the rate and both windows, records them, and returns the lease;
+// with none, it returns when to ask again.
+func (st *budgetState) grant(now time.Time, b *SharedBudget) (lease, time.Time) {
+	st.prune(now)
+	if b.rate == 0 {
+		return lease{start: now, burst: maxLease, n: maxLease}, time.Time{}
+	}
+	tau := time.Duration(b.opts.Burst-1) * b.every
+	tat := time.Unix(0, st.TAT)
+	start := now
+	if s := tat.Add(-tau); s.After(start) {
+		start = s
+	}
+	if start.After(now.Add(leaseHorizon)) {
+		return lease{}, start
+	}
+	// Tokens at start: as many as the rate's burst tolerance allows.
+	burst := 0
+	for burst < b.opts.Burst && !start.Before(tat.Add(-tau)) {
+		tat = later(tat, start).Add(b.every)
+		burst++
+	}
+	n := burst + int(now.Add(leaseHorizon).Sub(start)/b.every)
+	n = min(n, maxLease)
+	last := start.Add(time.Duration(max(0, n-burst)) * b.every)
+	n = min(n, st.room(start, last, b))
+	if n <= 0 {
+		return lease{}, st.freeAt(start, b)
+	}
+	l := lease{start: start, burst: min(burst, n), interval: b.every, n: n}
+	st.TAT = tat.Add(time.Duration(max(0, n-burst)) * b.every).UnixNano()
+	for i := range n {
+		s := l.slot(i)
+		st.Sec = addSlot(st.Sec, s.Truncate(secondSlot).UnixNano())
+		st.Hour = addSlot(st.Hour, s.Truncate(hourSlot).UnixNano())
+	}
+	return l, time.Time{}
+}
+
+// room is how many tokens slotted from first to last both windows can take.
+func (st *budgetState) room(first, last time.Time, b *SharedBudget) int {
+	return min(st.minuteRoom(first, last, b), st.hourRoom(first, last, b))
+}
+
+func (st *budgetState) minuteRoom(first, last time.Time, b *SharedBudget) int {
+	if b.opts.PerMinute <= 0 {
+		return math.MaxInt
+	}
+	from := first.Add(-time.Minute - budgetMargin).Truncate(secondSlot)
+	return b.opts.PerMinute - sumSince(st.Sec, from, last)
+}
+
+func (st *budgetState) hourRoom(first, last time.Time, b *SharedBudget) int {
+	if b.opts.PerHour <= 0 {
+		return math.MaxInt
+	}
+	from := first.Add(-time.Hour - budgetMargin).Truncate(hourSlot)
+	return b.opts.PerHour - sumSince(st.Hour, from, last)
+}
+
+// freeAt says when a full window has room at at again: when its oldest
+// slot leaves it.
+func (st *budgetState) freeAt(at time.Time, b *SharedBudget) time.Time {
+	free := at.Add(secondSlot)
+	if st.minuteRoom(at, at, b) <= 0 && len(st.Sec) > 0 {
+		free = later(free, time.Unix(0, st.Sec[0].At).Add(time.Minute+budgetMargin+secondSlot))
+	}
+	if st.hourRoom(at, at, b) <= 0 && len(st.Hour) > 0 {
+		free = later(free, time.Unix(0, st.Hour[0].At).Add(time.Hour+budgetMargin+hourSlot))
+	}
+	return free
+}
+
+// prune drops the slots no window can count any more.
+func (st *budgetState) prune(now time.Time) {
+	st.Sec = dropBefore(st.Sec, now.Add(-time.Minute-budgetMargin-2*secondSlot).UnixNano())
+	st.Hour = dropBefore(st.Hour, now.Add(-time.Hour-budgetMargin-2*hourSlot).UnixNano())
+}
+
+// usage counts the windows at now.
+func (st *budgetState) usage(now time.Time, b *SharedBudget) Usage {
+	return Usage{
+		Minute:    sumSince(st.Sec, now.Add(-time.Minute).Truncate(secondSlot), now),
+		Hour:      sumSince(st.Hour, now.Add(-time.Hour).Truncate(hourSlot), now),
+		PerMinute: b.opts.PerMinute, PerHour: b.opts.PerHour,
+	}
+}
+
+// addSlot counts one token in the slot starting at at (slots stay sorted).
+func addSlot(slots []slotCount, at int64) []slotCount {
+	if n := len(slots); n > 0 && slots[n-1].At == at {
+		slots[n-1].N++
+		return slots
+	}
+	i := sort.Search(len(slots), func(i int) bool { return slots[i].At >= at })
+	if i < len(slots) && slots[i].At == at {
+		slots[i].N++
+		return slots
+	}
+	slots = append(slots, slotCount{})
+	copy(slots[i+1:], slots[i:])
+	slots[i] = slotCount{At: at, N: 1}
+	return slots
+}
+
+// sumSince counts the tokens of the slots starting from from to last.
+func sumSince(slots []slotCount, from, last time.Time) int {
+	n := 0
+	for _, s := range slots {
+		if s.At >= from.UnixNano() && s.At <= last.UnixNano() {
+			n += s.N
+		}
+	}
+	return n
+}
+
+func dropBefore(slots []slotCount, before int64) []slotCount {
+	i := sort.Search(len(slots), func(i int) bool { return slots[i].At >= before })
+	return slots[i:]
+}
+
+func later(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
+}
+
+// NewBudget returns the Kore budget shared by every replica on b's NATS
+// (opts.Replicas defaults to the broker's).
+func (b *Broker) NewBudget(ctx context.Context, opts BudgetOptions) (*SharedBudget, error) {
+	return NewSharedBudget(ctx, b.js, opts)
+}
