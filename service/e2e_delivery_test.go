@@ -346,7 +346,9 @@ rules:
 		eventually(t, e2eDeadline, func() bool {
 			dls := letters()
 			return len(dls) == 1 && dls[0].Seq != first.Seq
-		}, func() string { return fmt.Sprintf("after replay %d: dead letters %+v, want one new letter", i+1, letters()) })
+		}, func() string {
+			return fmt.Sprintf("after replay %d: dead letters %+v, want one new letter", i+1, letters())
+		})
 		if got := letters()[0]; got.EventID != first.EventID || got.Reason != "render" {
 			t.Errorf("after replay %d: dead letter %+v, want event %s, reason render", i+1, got, first.EventID)
 		}

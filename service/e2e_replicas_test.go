@@ -56,7 +56,9 @@ func TestE2EReplicasShareOneBudget(t *testing.T) {
 	fleet := startReplicas(t, 3, fake, e2eSpec{Rules: personalRules, Kore: "budget: {per_minute: 300, per_hour: 18000}"})
 	fleet[0].publishAll("people.all", personalPayloads(events))
 	eventually(t, 60*time.Second, func() bool { return len(countIdentities(fake.NotifyCalls())) >= events },
-		func() string { return fmt.Sprintf("%d of %d notified", len(countIdentities(fake.NotifyCalls())), events) })
+		func() string {
+			return fmt.Sprintf("%d of %d notified", len(countIdentities(fake.NotifyCalls())), events)
+		})
 
 	var times []time.Time
 	for _, c := range fake.Calls() {
@@ -95,7 +97,9 @@ func TestE2EPauseHoldsEveryReplica(t *testing.T) {
 	const events = 60
 	fleet[0].publishAll("people.all", personalPayloads(events))
 	eventually(t, 30*time.Second, func() bool { return len(countIdentities(fake.NotifyCalls())) >= events },
-		func() string { return fmt.Sprintf("%d of %d notified", len(countIdentities(fake.NotifyCalls())), events) })
+		func() string {
+			return fmt.Sprintf("%d of %d notified", len(countIdentities(fake.NotifyCalls())), events)
+		})
 	var refused time.Time
 	for _, c := range fake.Calls() {
 		if c.Status == http.StatusTooManyRequests {

@@ -138,7 +138,9 @@ func (rt *runtime) build(ctx context.Context) error {
 		// Live replicas on one NATS spend one Kore budget together.
 		rt.budget, err = b.NewBudget(ctx, broker.BudgetOptions{
 			PerMinute: opts.PerMinute, PerHour: opts.PerHour, Burst: delivery.DefaultBurst,
-			OnError: func(err error) { s.log.Warn("shared Kore budget unavailable; no call starts until it answers", "err", err) },
+			OnError: func(err error) {
+				s.log.Warn("shared Kore budget unavailable; no call starts until it answers", "err", err)
+			},
 		})
 		if err != nil {
 			return err
@@ -261,4 +263,3 @@ func (rt *runtime) close() {
 		rt.server.WaitForShutdown()
 	}
 }
-
