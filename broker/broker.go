@@ -102,6 +102,10 @@ type Options struct {
 	LedgerBucket string
 	// CronBucket is the KV bucket of cron rules' last fire times.
 	CronBucket string
+	// Replicas is the replication of the streams and buckets korelay
+	// creates (a NATS cluster); existing ones are raised or lowered to it.
+	// 0 means 1.
+	Replicas int
 	// OnExhausted, if set, is called after Consume dead-letters an event
 	// whose handler asked for redelivery on its last allowed delivery (for
 	// metrics: the handler never sees that dead letter).
@@ -123,6 +127,7 @@ func (o *Options) setDefaults() {
 	setDefault(&o.MaxDeliver, DefaultMaxDeliver)
 	setDefault(&o.MaxAckPending, DefaultMaxAckPending)
 	setDefault(&o.DrainTimeout, DefaultDrainTimeout)
+	setDefault(&o.Replicas, 1)
 	if o.BackOff == nil {
 		o.BackOff = []time.Duration{o.AckWait, max(o.AckWait, time.Minute), max(o.AckWait, 5*time.Minute)}
 	}
@@ -216,10 +221,10 @@ func New(ctx context.Context, nc *nats.Conn, opts Options) (*Broker, error) {
 	if b.dlq, err = b.ensureDLQ(ctx); err != nil {
 		return nil, err
 	}
-	if b.ledger, err = newLedger(ctx, nc, js, opts.LedgerBucket); err != nil {
+	if b.ledger, err = newLedger(ctx, nc, js, opts.LedgerBucket, opts.Replicas); err != nil {
 		return nil, err
 	}
-	if b.cron, err = newCronState(ctx, js, opts.CronBucket); err != nil {
+	if b.cron, err = newCronState(ctx, js, opts.CronBucket, opts.Replicas); err != nil {
 		return nil, err
 	}
 	return b, nil

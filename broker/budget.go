@@ -506,5 +506,8 @@ func later(a, b time.Time) time.Time {
 // NewBudget returns the Kore budget shared by every replica on b's NATS
 // (opts.Replicas defaults to the broker's).
 func (b *Broker) NewBudget(ctx context.Context, opts BudgetOptions) (*SharedBudget, error) {
+	if opts.Replicas == 0 {
+		opts.Replicas = b.opts.Replicas
+	}
 	return NewSharedBudget(ctx, b.js, opts)
 }

@@ -16,9 +16,10 @@ type CronState struct {
 	kv jetstream.KeyValue
 }
 
-func newCronState(ctx context.Context, js jetstream.JetStream, bucket string) (*CronState, error) {
+func newCronState(ctx context.Context, js jetstream.JetStream, bucket string, replicas int) (*CronState, error) {
 	kv, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
 		Bucket:      bucket,
+		Replicas:    replicas,
 		Description: "korelay cron rules: rule -> last fired scheduled time (RFC 3339)",
 		History:     1,
 		Storage:     jetstream.FileStorage,

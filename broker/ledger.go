@@ -57,9 +57,10 @@ type Ledger struct {
 	noBatch atomic.Bool // the server refused batched gets once
 }
 
-func newLedger(ctx context.Context, nc *nats.Conn, js jetstream.JetStream, bucket string) (*Ledger, error) {
+func newLedger(ctx context.Context, nc *nats.Conn, js jetstream.JetStream, bucket string, replicas int) (*Ledger, error) {
 	kv, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
 		Bucket:      bucket,
+		Replicas:    replicas,
 		Description: "korelay idempotency ledger: hashed key -> expiry (unix nanoseconds)",
 		History:     1,
 		TTL:         MaxDedupWindow,

@@ -76,14 +76,16 @@ func (b *Broker) ensureIngest(ctx context.Context, subjects []string) error {
 			Retention:   jetstream.LimitsPolicy,
 			Duplicates:  b.opts.DuplicateWindow,
 			MaxAge:      b.opts.MaxAge,
+			Replicas:    b.opts.Replicas,
 			AllowDirect: true,
 		})
 	case err == nil:
 		cfg := s.CachedInfo().Config
-		if slices.Equal(cfg.Subjects, subjects) && cfg.Duplicates == b.opts.DuplicateWindow && cfg.MaxAge == b.opts.MaxAge {
+		if slices.Equal(cfg.Subjects, subjects) && cfg.Duplicates == b.opts.DuplicateWindow &&
+			cfg.MaxAge == b.opts.MaxAge && cfg.Replicas == b.opts.Replicas {
 			return nil
 		}
-		cfg.Subjects, cfg.Duplicates, cfg.MaxAge = subjects, b.opts.DuplicateWindow, b.opts.MaxAge
+		cfg.Subjects, cfg.Duplicates, cfg.MaxAge, cfg.Replicas = subjects, b.opts.DuplicateWindow, b.opts.MaxAge, b.opts.Replicas
 		_, err = b.js.UpdateStream(ctx, cfg)
 	}
 	if err != nil {
@@ -145,6 +147,7 @@ func (b *Broker) ensureDLQ(ctx context.Context) (jetstream.Stream, error) {
 		Description: "korelay dead letters: korelay.dlq.RULE",
 		Subjects:    []string{DLQSubjectPrefix + ">"},
 		Storage:     jetstream.FileStorage,
+		Replicas:    b.opts.Replicas,
 		Retention:   jetstream.LimitsPolicy,
 		AllowDirect: true,
 	})

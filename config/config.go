@@ -99,6 +99,9 @@ type NATS struct {
 	// MaxAckPending bounds the events in flight, and so the memory used
 	// while notifications wait for budget; the rest stays in the stream.
 	MaxAckPending int `yaml:"max_ack_pending"`
+	// Replicas is the replication (1 or 3) of every stream and KV bucket
+	// korelay creates, on a NATS cluster; existing ones are raised to it.
+	Replicas int `yaml:"replicas"`
 }
 
 // UseJetStream reports whether events go through JetStream (the default).

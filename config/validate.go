@@ -74,6 +74,9 @@ func (c *Config) checkNATS(bad problem) {
 	if c.NATS.MaxDeliver < 1 {
 		bad("nats.max_deliver", "must be at least 1")
 	}
+	if c.NATS.Replicas != 1 && c.NATS.Replicas != 3 {
+		bad("nats.replicas", "want 1 (one NATS server) or 3 (a cluster of at least three), found %d", c.NATS.Replicas)
+	}
 	if c.NATS.MaxAckPending < 1 {
 		bad("nats.max_ack_pending", "must be at least 1")
 	}

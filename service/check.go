@@ -88,6 +88,7 @@ func brokerOptions(cfg *config.Config, s *Service) broker.Options {
 	o := broker.Options{
 		Stream: cfg.NATS.Stream, ExternalStream: cfg.NATS.StreamFrom,
 		AckWait: cfg.NATS.AckWait, MaxDeliver: cfg.NATS.MaxDeliver, MaxAckPending: cfg.NATS.MaxAckPending,
+		Replicas: cfg.NATS.Replicas,
 	}
 	if s != nil {
 		o.Subjects = s.Rules().NATSSubjects()

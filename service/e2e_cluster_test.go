@@ -1,0 +1,255 @@
+package service
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/korelay/korelay/kore/koretest"
+)
+
+// natsCluster is three in-process NATS servers with JetStream, routed to
+// each other.
+type natsCluster struct {
+	t       *testing.T
+	servers []*server.Server
+}
+
+// startCluster starts a three-node JetStream cluster on loopback and waits
+// until it has elected a meta leader.
+func startCluster(t *testing.T) *natsCluster {
+	t.Helper()
+	var ports []int
+	for range 3 {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		ports = append(ports, ln.Addr().(*net.TCPAddr).Port)
+		ln.Close()
+	}
+	var routes []string
+	for _, p := range ports {
+		routes = append(routes, fmt.Sprintf("nats://127.0.0.1:%d", p))
+	}
+	c := &natsCluster{t: t}
+	for i, p := range ports {
+		opts := &server.Options{
+			ServerName: fmt.Sprintf("n%d", i), Host: "127.0.0.1", Port: -1,
+			JetStream: true, StoreDir: t.TempDir(), NoLog: true, NoSigs: true,
+			Cluster: server.ClusterOpts{Name: "korelay-test", Host: "127.0.0.1", Port: p},
+			Routes:  server.RoutesFromStr(strings.Join(routes, ",")),
+		}
+		s, err := server.NewServer(opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.Start()
+		c.servers = append(c.servers, s)
+	}
+	t.Cleanup(c.stop)
+	for _, s := range c.servers {
+		if !s.ReadyForConnections(10 * time.Second) {
+			t.Fatalf("%s not ready", s.Name())
+		}
+	}
+	nc := c.connect()
+	defer nc.Close()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 20*time.Second, func() bool {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		_, err := js.AccountInfo(ctx)
+		return err == nil
+	}, func() string { return "the cluster has no JetStream meta leader" })
+	return c
+}
+
+// url lists every node's client URL.
+func (c *natsCluster) url() string {
+	var urls []string
+	for _, s := range c.servers {
+		urls = append(urls, s.ClientURL())
+	}
+	return strings.Join(urls, ",")
+}
+
+func (c *natsCluster) connect() *nats.Conn {
+	nc, err := nats.Connect(c.url(), nats.MaxReconnects(-1), nats.ReconnectWait(100*time.Millisecond))
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	return nc
+}
+
+// kill stops node i at once.
+func (c *natsCluster) kill(i int) {
+	c.servers[i].Shutdown()
+	c.servers[i].WaitForShutdown()
+}
+
+func (c *natsCluster) stop() {
+	for _, s := range c.servers {
+		s.Shutdown()
+		s.WaitForShutdown()
+	}
+}
+
+// korelay on a three-node NATS cluster with nats.replicas: 3 loses nothing
+// when a node dies mid-stream: every event published and every webhook
+// answered 202 reaches Kore exactly once, and korelay is ready again
+// within seconds.
+func TestE2EClusterNodeDeathLosesNothing(t *testing.T) {
+	t.Parallel()
+	cluster := startCluster(t)
+	fake := koretest.Start(t)
+	e := startE2E(t, e2eSpec{
+		NATSURL: cluster.url(), Fake: fake, NATS: "replicas: 3\nack_wait: 5s",
+		Kore:  "budget: {per_minute: 100000, per_hour: 1000000}",
+		Extra: "webhooks:\n  shop:\n    auth: {type: bearer, secret: " + e2eBearerToken + "}\n",
+		Rules: `
+rules:
+  - name: personal
+    on: {nats: "people.>"}
+    notify: {channel: slack, to: event.email, text: "hello {{ .event.n }}"}
+  - name: shop
+    on: {webhook: shop}
+    notify: {channel: slack, to: event.email, text: "shop {{ .event.n }}"}
+`,
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	s, err := e.jetstream().Stream(ctx, e.cfg.NATS.Stream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := s.CachedInfo().Config.Replicas; r != 3 {
+		t.Fatalf("ingest stream has %d replicas, want 3", r)
+	}
+
+	pubNC := cluster.connect()
+	defer pubNC.Close()
+	js, err := jetstream.New(pubNC)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const events = 200
+	var (
+		mu       sync.Mutex
+		accepted []string // identities whose event was stored (202 or PubAck)
+	)
+	var wg sync.WaitGroup
+	wg.Go(func() { // NATS publisher: retries with the same Nats-Msg-Id until stored
+		for i := range events {
+			id := fmt.Sprintf("n%03d@example.com", i)
+			msg := &nats.Msg{Subject: "people.x", Data: []byte(fmt.Sprintf(`{"n": %d, "email": %q}`, i, id)), Header: nats.Header{}}
+			msg.Header.Set(jetstream.MsgIDHeader, id)
+			for ctx.Err() == nil {
+				pctx, pcancel := context.WithTimeout(ctx, 2*time.Second)
+				_, err := js.PublishMsg(pctx, msg)
+				pcancel()
+				if err == nil {
+					mu.Lock()
+					accepted = append(accepted, id)
+					mu.Unlock()
+					break
+				}
+				time.Sleep(50 * time.Millisecond)
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	})
+	wg.Go(func() { // webhook sender: retries until 202, as senders do on 503
+		client := &http.Client{Timeout: 5 * time.Second}
+		for i := range events / 2 {
+			id := fmt.Sprintf("w%03d@example.com", i)
+			body := fmt.Sprintf(`{"n": %d, "email": %q}`, i, id)
+			for ctx.Err() == nil {
+				req, _ := http.NewRequest(http.MethodPost, e.url("/hooks/shop"), strings.NewReader(body))
+				req.Header = bearer(e2eBearerToken)
+				resp, err := client.Do(req)
+				if err == nil {
+					resp.Body.Close()
+					if resp.StatusCode == http.StatusAccepted {
+						mu.Lock()
+						accepted = append(accepted, id)
+						mu.Unlock()
+						break
+					}
+				}
+				time.Sleep(50 * time.Millisecond)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	})
+	eventually(t, 30*time.Second, func() bool { return len(fake.NotifyCalls()) >= 50 },
+		func() string { return "no progress before the node death" })
+	// Kill the node korelay is connected to, so it must reconnect too.
+	victim := 0
+	for i, srv := range cluster.servers {
+		if srv.ClientURL() == e.svc.NATSURL() {
+			victim = i
+		}
+	}
+	killedAt := time.Now()
+	cluster.kill(victim)
+	recovered := waitReady(t, e, 30*time.Second)
+	t.Logf("ready again %s after the node died", recovered.Sub(killedAt).Round(time.Millisecond))
+	wg.Wait()
+	mu.Lock()
+	want := append([]string(nil), accepted...)
+	mu.Unlock()
+	if len(want) != events+events/2 {
+		t.Fatalf("only %d of %d events were accepted", len(want), events+events/2)
+	}
+	eventually(t, 60*time.Second, func() bool {
+		got := countIdentities(fake.NotifyCalls())
+		for _, id := range want {
+			if got[id] == 0 {
+				return false
+			}
+		}
+		return true
+	}, func() string {
+		return fmt.Sprintf("%d of %d accepted events notified", len(countIdentities(fake.NotifyCalls())), len(want))
+	})
+	for id, n := range countIdentities(fake.NotifyCalls()) {
+		if n != 1 {
+			t.Errorf("%s notified %d times", id, n)
+		}
+	}
+	if d := recovered.Sub(killedAt); d > 15*time.Second {
+		t.Errorf("korelay took %s to be ready again", d)
+	}
+}
+
+// waitReady polls /readyz until it answers 200 and returns when.
+func waitReady(t *testing.T, e *e2e, within time.Duration) time.Time {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	client := &http.Client{Timeout: time.Second}
+	for time.Now().Before(deadline) {
+		resp, err := client.Get(e.url("/readyz"))
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return time.Now()
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("not ready within %s", within)
+	return time.Time{}
+}
