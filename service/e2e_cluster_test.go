@@ -129,7 +129,7 @@ rules:
     notify: {channel: slack, to: event.email, text: "shop {{ .event.n }}"}
 `,
 	})
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Duration(soak(t))*60*time.Second)
 	defer cancel()
 	s, err := e.jetstream().Stream(ctx, e.cfg.NATS.Stream)
 	if err != nil {
@@ -145,7 +145,7 @@ rules:
 	if err != nil {
 		t.Fatal(err)
 	}
-	const events = 200
+	events := 200 * soak(t)
 	var (
 		mu       sync.Mutex
 		accepted []string // identities whose event was stored (202 or PubAck)
@@ -214,7 +214,7 @@ rules:
 	if len(want) != events+events/2 {
 		t.Fatalf("only %d of %d events were accepted", len(want), events+events/2)
 	}
-	eventually(t, 60*time.Second, func() bool {
+	eventually(t, time.Duration(soak(t))*60*time.Second, func() bool {
 		got := countIdentities(fake.NotifyCalls())
 		for _, id := range want {
 			if got[id] == 0 {
@@ -252,4 +252,46 @@ func waitReady(t *testing.T, e *e2e, within time.Duration) time.Time {
 	}
 	t.Fatalf("not ready within %s", within)
 	return time.Time{}
+}
+
+// Cron across replicas and NATS nodes: three replicas on a three-node
+// cluster fire a rule every second; while a node and a replica die, each
+// scheduled time still reaches Kore once, and no second goes missing
+// except while the surviving replicas' fires were refused for want of a
+// stream leader (they retry until the next fire).
+func TestE2EClusterCronFiresOnceThroughDeaths(t *testing.T) {
+	t.Parallel()
+	cluster := startCluster(t)
+	fake := koretest.Start(t)
+	spec := e2eSpec{NATSURL: cluster.url(), Fake: fake, NATS: "replicas: 3\nack_wait: 2s",
+		Rules: everySecondRules, Extra: teamGroup, Dir: t.TempDir()}
+	var fleet []*e2e
+	for range 3 {
+		fleet = append(fleet, startE2E(t, spec))
+	}
+	start := time.Now()
+	eventually(t, 20*time.Second, func() bool { return len(fake.NotifyCalls()) >= 3 },
+		func() string { return "no fires before the deaths" })
+	cluster.kill(2)
+	fleet[1].crash()
+	time.Sleep(4 * time.Second)
+	for _, r := range []*e2e{fleet[0], fleet[2]} {
+		r.stop()
+	}
+	end := time.Now()
+	perTime := map[time.Time]int{}
+	for _, c := range fake.NotifyCalls() {
+		perTime[scheduledOf(t, c)]++
+	}
+	for at, n := range perTime {
+		if n != 1 {
+			t.Errorf("the fire scheduled at %s reached Kore %d times", at.Format(time.RFC3339), n)
+		}
+	}
+	fired := len(perTime)
+	seconds := int(end.Sub(start).Seconds())
+	t.Logf("%d distinct fires in about %d seconds with a node and a replica dying", fired, seconds)
+	if fired < seconds-3 {
+		t.Errorf("%d fires in %d seconds: fires were lost", fired, seconds)
+	}
 }

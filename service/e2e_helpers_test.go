@@ -269,6 +269,27 @@ func (e *e2e) stop() {
 	})
 }
 
+// crash stops the service the way kill -9 would, as far as the rest of
+// the fleet can tell: its NATS connection drops at once (no ack, ledger
+// write or budget lease gets out), queued notifications are abandoned, and
+// only the calls already at Kore complete.
+func (e *e2e) crash() {
+	e.once.Do(func() {
+		rt := e.svc.running.Load()
+		if rt == nil {
+			e.t.Fatal("crash: the service is not running")
+		}
+		rt.nc.Close()
+		rt.stopSend()
+		e.cancel()
+		select {
+		case <-e.done: // an error is expected: its connection is gone
+		case <-time.After(e2eDeadline):
+			e.t.Errorf("crashed service's Run did not return within %s", e2eDeadline)
+		}
+	})
+}
+
 // jetstream returns a JetStream client on the service's NATS.
 func (e *e2e) jetstream() jetstream.JetStream {
 	e.t.Helper()

@@ -3,6 +3,8 @@ package service
 import (
 	"fmt"
 	"net/http"
+	"os"
+	"strconv"
 	"slices"
 	"testing"
 	"time"
@@ -35,6 +37,17 @@ rules:
     on: {nats: "people.>"}
     notify: {channel: slack, to: event.email, text: "hello {{ .event.n }}"}
 `
+
+// soak is how many times longer the fault tests run: 1, or the value of
+// KORELAY_SOAK (see docs/operations.md).
+func soak(t *testing.T) int {
+	n, err := strconv.Atoi(os.Getenv("KORELAY_SOAK"))
+	if err != nil || n < 1 {
+		return 1
+	}
+	t.Logf("soak: %d× the usual load", n)
+	return n
+}
 
 // personalPayloads are n events, each with its own text and identity.
 func personalPayloads(n int) []string {
@@ -114,6 +127,53 @@ func TestE2EPauseHoldsEveryReplica(t *testing.T) {
 	for _, c := range fake.Calls() {
 		if d := c.Time.Sub(refused); d > inFlight && d < 3*time.Second {
 			t.Errorf("a call %s after the 429 with Retry-After: 3", d)
+		}
+	}
+}
+
+// kill -9 of one of three replicas in the middle of a backlog loses
+// nothing: the others take its events over once their ack wait passes,
+// the fleet still never exceeds what Kore allows, and the only repeats are
+// calls the dead replica had at Kore when it died (at most its 32 in
+// flight).
+func TestE2EReplicaDeathLosesNothing(t *testing.T) {
+	t.Parallel()
+	const ackWait = 2 * time.Second
+	events := 300 * soak(t)
+	fake := koretest.Start(t, koretest.WithWindows(10*time.Second, time.Hour), koretest.WithLimits(260, 100000))
+	fleet := startReplicas(t, 3, fake, e2eSpec{Rules: personalRules, NATS: "ack_wait: 2s",
+		Kore: "budget: {per_minute: 1500, per_hour: 18000}"}) // 25 a second
+	fleet[0].publishAll("people.all", personalPayloads(events))
+	eventually(t, 30*time.Second, func() bool { return len(fake.NotifyCalls()) >= 60 },
+		func() string { return "no progress before the crash" })
+	crashedAt := time.Now()
+	fleet[0].crash()
+	eventually(t, time.Duration(soak(t))*60*time.Second, func() bool { return len(countIdentities(fake.NotifyCalls())) >= events },
+		func() string {
+			return fmt.Sprintf("%d of %d notified after a replica died", len(countIdentities(fake.NotifyCalls())), events)
+		})
+	dups := 0
+	for _, n := range countIdentities(fake.NotifyCalls()) {
+		dups += n - 1
+	}
+	t.Logf("%d of %d identities notified twice after kill -9 of a replica", dups, events)
+	if dups > 32 {
+		t.Errorf("%d repeats, more than the dead replica's 32 calls in flight", dups)
+	}
+	var gap time.Duration
+	last := crashedAt
+	for _, c := range fake.NotifyCalls() {
+		if c.Time.After(last) {
+			gap = max(gap, c.Time.Sub(last))
+			last = c.Time
+		}
+	}
+	if gap > ackWait+time.Second {
+		t.Errorf("Kore heard nothing for %s after the crash; the others should take over within ack_wait %s", gap, ackWait)
+	}
+	for _, c := range fake.Calls() {
+		if c.Status == http.StatusTooManyRequests {
+			t.Errorf("Kore refused a call at %s: the fleet exceeded its limit", c.Time.Format(time.RFC3339Nano))
 		}
 	}
 }
