@@ -15,10 +15,6 @@ import (
 // fit many times over).
 const maxNotifyBody = 4 << 20
 
-// jsonContentType is the answers' Content-Type, shared so that setting it
-// does not allocate.
-var jsonContentType = []string{"application/json"}
-
 // leanKore is a fake Kore notify endpoint for speed runs: it checks what a
 // client must get right (path, method, an auth header, a JSON body of
 // Kore's shape) without verifying the JWT, and answers as Kore does (200,
@@ -31,6 +27,9 @@ type leanKore struct {
 	check checker
 	jobs  atomic.Uint64
 	pool  sync.Pool // *leanReq
+	// contentType is the answers' Content-Type header value, shared so
+	// that setting it does not allocate.
+	contentType []string
 }
 
 // leanReq is one request's reusable buffers.
@@ -51,7 +50,8 @@ type notifyWire struct {
 }
 
 func newLeanKore(botID string, c *clock, stats *callStats, chk checker) *leanKore {
-	k := &leanKore{path: "/api/public/bot/" + botID + "/notify", botID: botID, clock: c, stats: stats, check: chk}
+	k := &leanKore{path: "/api/public/bot/" + botID + "/notify", botID: botID, clock: c, stats: stats, check: chk,
+		contentType: []string{"application/json"}}
 	k.pool.New = func() any { return &leanReq{buf: make([]byte, 0, 1024)} }
 	return k
 }
@@ -77,7 +77,7 @@ func (k *leanKore) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	k.stats.accepted(at)
 	k.check.notified(r.body.Message.Val, r.body.Identities, at)
 	r.buf = k.job(r.buf[:0])
-	w.Header()["Content-Type"] = jsonContentType
+	w.Header()["Content-Type"] = k.contentType
 	_, _ = w.Write(r.buf)
 }
 
@@ -150,7 +150,7 @@ func (k *leanKore) job(b []byte) []byte {
 func (k *leanKore) fail(w http.ResponseWriter, req *http.Request, status int, msg string) {
 	k.stats.reject(req.Method + " " + req.URL.Path + ": " + strconv.Itoa(status) + " " + msg)
 	body, _ := json.Marshal(map[string]any{"errors": []map[string]any{{"msg": msg, "code": status}}})
-	w.Header()["Content-Type"] = jsonContentType
+	w.Header()["Content-Type"] = k.contentType
 	w.WriteHeader(status)
 	_, _ = w.Write(body)
 }

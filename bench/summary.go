@@ -49,12 +49,23 @@ func (r *report) print(w io.Writer) {
 	if len(r.Spread) > 0 {
 		fmt.Fprintf(w, "spread over %d runs (min–max):\n", r.Runs)
 		for _, s := range r.Spread {
-			format := "  %-48s %.2f–%.2f %s\n"
-			if s.Unit != "×" && s.Max >= 100 {
-				format = "  %-48s %.0f–%.0f %s\n"
-			}
-			fmt.Fprintf(w, format, s.What, s.Min, s.Max, s.Unit)
+			f := unitFormat(s.Unit)
+			fmt.Fprintf(w, "  %-48s "+f+"–"+f+"%s\n", s.What, s.Min, s.Max, s.Unit)
 		}
+	}
+}
+
+// unitFormat is how a figure of unit is printed.
+func unitFormat(unit string) string {
+	switch unit {
+	case "×":
+		return "%.2f"
+	case "µs", "MiB":
+		return "%.1f "
+	case "notif/s", "events/s":
+		return "%.0f "
+	default:
+		return "%.2f "
 	}
 }
 
@@ -133,10 +144,10 @@ func absoluteSpreads(g []*Result) []spreadRow {
 		rows = appendSpan(rows, name+"fire CPU", "s", col(func(r *Result) float64 { return r.CPUSeconds }))
 		rows = appendSpan(rows, name+"fire → last call", "s", col(func(r *Result) float64 { return r.Broadcast.LastCallSeconds }))
 	case g[0].Scenario == scenNoMatch:
-		rows = appendSpan(rows, name+"events/s", "", col(func(r *Result) float64 { return r.EventsPerSec }))
+		rows = appendSpan(rows, name+"throughput", "events/s", col(func(r *Result) float64 { return r.EventsPerSec }))
 		rows = appendSpan(rows, name+"CPU per event", "µs", col(func(r *Result) float64 { return r.CPUPerEventUs }))
 	default:
-		rows = appendSpan(rows, name+"notifications/s", "", col(func(r *Result) float64 { return r.NotificationsPerSec }))
+		rows = appendSpan(rows, name+"throughput", "notif/s", col(func(r *Result) float64 { return r.NotificationsPerSec }))
 		rows = appendSpan(rows, name+"p50", "ms", col(func(r *Result) float64 { return r.P50Ms }))
 		rows = appendSpan(rows, name+"p99", "ms", col(func(r *Result) float64 { return r.P99Ms }))
 		rows = appendSpan(rows, name+"CPU per notification", "µs", col(func(r *Result) float64 { return r.CPUPerNotificationUs }))
