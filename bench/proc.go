@@ -18,31 +18,32 @@ import (
 // /proc/PID/stat. It is 100 on every mainstream Linux build.
 const clockTicks = 100
 
-// korelayProc is the korelay subprocess.
-type korelayProc struct {
+// proc is a system under test running as a subprocess.
+type proc struct {
+	name   string // korelay or reference
 	cmd    *exec.Cmd
 	log    string        // its stdout+stderr
 	exited chan struct{} // closed when it exits
 	err    error         // its exit status, once exited
 }
 
-// startKorelay runs `bin run -config cfg`, logging to dir/logName.
-func startKorelay(bin, cfg, dir, logName string) (*korelayProc, error) {
+// startProc runs bin with args in dir, logging to dir/logName.
+func startProc(name, bin string, args []string, dir, logName string) (*proc, error) {
 	logPath := filepath.Join(dir, logName)
 	logFile, err := os.Create(logPath)
 	if err != nil {
 		return nil, err
 	}
-	cmd := exec.Command(bin, "run", "-config", cfg)
+	cmd := exec.Command(bin, args...)
 	cmd.Dir = dir
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	// Die with the harness, whatever happens to it.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	if err := cmd.Start(); err != nil {
 		logFile.Close()
-		return nil, fmt.Errorf("start korelay: %w", err)
+		return nil, fmt.Errorf("start %s: %w", name, err)
 	}
-	p := &korelayProc{cmd: cmd, log: logPath, exited: make(chan struct{})}
+	p := &proc{name: name, cmd: cmd, log: logPath, exited: make(chan struct{})}
 	go func() {
 		p.err = cmd.Wait()
 		logFile.Close()
@@ -51,32 +52,55 @@ func startKorelay(bin, cfg, dir, logName string) (*korelayProc, error) {
 	return p, nil
 }
 
-// waitReady polls http://addr/readyz until it answers 200.
-func (p *korelayProc) waitReady(ctx context.Context, addr string, limit time.Duration) error {
+// startKorelay runs `bin run -config cfg`, logging to dir/logName.
+func startKorelay(bin, cfg, dir, logName string) (*proc, error) {
+	return startProc(sysKorelay, bin, []string{"run", "-config", cfg}, dir, logName)
+}
+
+// pid is the process id.
+func (p *proc) pid() int { return p.cmd.Process.Pid }
+
+// waitReady polls ready until it reports true.
+func (p *proc) waitReady(ctx context.Context, ready func(context.Context) bool, limit time.Duration) error {
 	ctx, cancel := context.WithTimeout(ctx, limit)
 	defer cancel()
-	client := &http.Client{Timeout: time.Second}
-	for {
-		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+addr+"/readyz", nil)
-		if resp, err := client.Do(req); err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return nil
-			}
-		}
+	for !ready(ctx) {
 		select {
 		case <-p.exited:
-			return fmt.Errorf("korelay exited before it was ready (%v); log:\n%s", p.err, p.tail())
+			return fmt.Errorf("%s exited before it was ready (%v); log:\n%s", p.name, p.err, p.tail())
 		case <-ctx.Done():
-			return fmt.Errorf("korelay not ready within %v; log:\n%s", limit, p.tail())
+			return fmt.Errorf("%s not ready within %v; log:\n%s", p.name, limit, p.tail())
 		case <-time.After(20 * time.Millisecond):
 		}
+	}
+	return nil
+}
+
+// readyz is korelay's readiness: http://addr/readyz answers 200.
+func readyz(addr string) func(context.Context) bool {
+	client := &http.Client{Timeout: time.Second}
+	return func(ctx context.Context) bool {
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+addr+"/readyz", nil)
+		resp, err := client.Do(req)
+		if err != nil {
+			return false
+		}
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusOK
+	}
+}
+
+// fileExists is the reference's readiness: it creates a file once consuming.
+func fileExists(path string) func(context.Context) bool {
+	return func(context.Context) bool {
+		_, err := os.Stat(path)
+		return err == nil
 	}
 }
 
 // stop sends SIGTERM and waits up to drain (plus a little slack) for the
-// exit; past that it kills korelay and says so.
-func (p *korelayProc) stop(drain time.Duration) (exit string, took time.Duration, ok bool) {
+// exit; past that it kills the process and says so.
+func (p *proc) stop(drain time.Duration) (exit string, took time.Duration, ok bool) {
 	start := time.Now()
 	select {
 	case <-p.exited:
@@ -98,8 +122,8 @@ func (p *korelayProc) stop(drain time.Duration) (exit string, took time.Duration
 	}
 }
 
-// kill ends korelay at once (error paths).
-func (p *korelayProc) kill() {
+// kill ends the process at once (error paths, -kill).
+func (p *proc) kill() {
 	select {
 	case <-p.exited:
 	default:
@@ -108,8 +132,8 @@ func (p *korelayProc) kill() {
 	}
 }
 
-// tail returns the end of korelay's log.
-func (p *korelayProc) tail() string {
+// tail returns the end of the process's log.
+func (p *proc) tail() string {
 	b, _ := os.ReadFile(p.log)
 	if len(b) > 4000 {
 		b = b[len(b)-4000:]

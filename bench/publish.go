@@ -16,14 +16,14 @@ import (
 type publisher struct {
 	js     jetstream.JetStream
 	clock  *clock
-	n      int
+	set    orders
 	failed atomic.Int64 // publishes the server did not acknowledge
 	buf    []byte
 }
 
 // newPublisher makes a JetStream publisher on nc.
-func newPublisher(nc *nats.Conn, c *clock, n, pending int) (*publisher, error) {
-	p := &publisher{clock: c, n: n}
+func newPublisher(nc *nats.Conn, c *clock, set orders, pending int) (*publisher, error) {
+	p := &publisher{clock: c, set: set}
 	js, err := jetstream.New(nc,
 		jetstream.WithPublishAsyncMaxPending(pending),
 		jetstream.WithPublishAsyncTimeout(30*time.Second),
@@ -37,7 +37,7 @@ func newPublisher(nc *nats.Conn, c *clock, n, pending int) (*publisher, error) {
 
 // publish sends event i, waiting while too many acks are pending.
 func (p *publisher) publish(ctx context.Context, i int) error {
-	p.buf = payload(p.buf[:0], i)
+	p.buf = p.set.payload(p.buf[:0], i)
 	for {
 		p.clock.markPublished(i)
 		// PublishAsync copies the data into the connection's buffer.
@@ -56,7 +56,7 @@ func (p *publisher) publish(ctx context.Context, i int) error {
 
 // runMax publishes every event as fast as the pending bound allows.
 func (p *publisher) runMax(ctx context.Context) error {
-	for i := 0; i < p.n; i++ {
+	for i := range p.set.n {
 		if err := p.publish(ctx, i); err != nil {
 			return err
 		}
@@ -70,13 +70,13 @@ func (p *publisher) runPaced(ctx context.Context, rate float64, tick time.Durati
 	t := time.NewTicker(tick)
 	defer t.Stop()
 	start := time.Now()
-	for sent := 0; sent < p.n; {
+	for sent := 0; sent < p.set.n; {
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
 		case <-t.C:
 		}
-		due := min(p.n, int(time.Since(start).Seconds()*rate)+1)
+		due := min(p.set.n, int(time.Since(start).Seconds()*rate)+1)
 		for ; sent < due; sent++ {
 			if err := p.publish(ctx, sent); err != nil {
 				return err
@@ -97,53 +97,4 @@ func (p *publisher) complete(ctx context.Context) error {
 		return fmt.Errorf("%d publishes were not acknowledged by JetStream", f)
 	}
 	return nil
-}
-
-// waitStream waits until korelay's ingest stream exists and captures the
-// rule's subject.
-func waitStream(ctx context.Context, js jetstream.JetStream, limit time.Duration) error {
-	ctx, cancel := context.WithTimeout(ctx, limit)
-	defer cancel()
-	for {
-		if s, err := js.Stream(ctx, streamName); err == nil {
-			for _, subj := range s.CachedInfo().Config.Subjects {
-				if subj == ruleSubject {
-					return nil
-				}
-			}
-		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("stream %s capturing %s not there within %v", streamName, ruleSubject, limit)
-		case <-time.After(20 * time.Millisecond):
-		}
-	}
-}
-
-// backlog returns the stream's messages and how many of them korelay's
-// consumers have not acknowledged yet (pending plus in flight).
-func backlog(ctx context.Context, js jetstream.JetStream) (msgs uint64, open uint64, err error) {
-	s, err := js.Stream(ctx, streamName)
-	if err != nil {
-		return 0, 0, err
-	}
-	msgs = s.CachedInfo().State.Msgs
-	names := s.ConsumerNames(ctx)
-	consumers := 0
-	for name := range names.Name() {
-		consumers++
-		c, err := s.Consumer(ctx, name)
-		if err != nil {
-			return 0, 0, err
-		}
-		info := c.CachedInfo()
-		open += info.NumPending + uint64(info.NumAckPending)
-	}
-	if err := names.Err(); err != nil {
-		return 0, 0, err
-	}
-	if consumers == 0 {
-		return 0, 0, errors.New("korelay has no consumer on the stream")
-	}
-	return msgs, open, nil
 }

@@ -1,20 +1,20 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"math"
-	"os"
 	"slices"
 	"strings"
-	"text/tabwriter"
 	"time"
 )
 
-// Result is what one run of one mode measured.
+// Result is what one job of one run measured.
 type Result struct {
-	Mode     string  `json:"mode"`
+	System   string  `json:"system"`         // korelay or reference
+	Scenario string  `json:"scenario"`       // orders, nomatch or broadcast
+	Mode     string  `json:"mode,omitempty"` // max or paced
+	Kore     string  `json:"kore"`           // the fake Kore: lean or full
 	Run      int     `json:"run"`
 	Events   int     `json:"events"`
 	Matching int     `json:"matching"`
@@ -37,26 +37,35 @@ type Result struct {
 	NotifyCalls       int64 `json:"kore_notify_calls"`
 	RejectedCalls     int64 `json:"kore_rejected_calls"`
 
+	// EventsPerSec is events ÷ (every event acknowledged − first publish),
+	// measured to the harness's 20 ms polling.
+	EventsPerSec         float64 `json:"events_per_sec"`
 	NotificationsPerSec  float64 `json:"notifications_per_sec"`
 	P50Ms                float64 `json:"p50_ms"`
 	P99Ms                float64 `json:"p99_ms"`
 	MaxMs                float64 `json:"max_ms"`
 	CallsPerNotification float64 `json:"calls_per_notification"`
 	CPUSeconds           float64 `json:"cpu_seconds"`
+	CPUPerEventUs        float64 `json:"cpu_us_per_event"`
 	CPUPerNotificationUs float64 `json:"cpu_us_per_notification"`
-	// HarnessCPUPerNotificationUs is the harness's own CPU (NATS server,
-	// fake Kore, publisher) per notification, for context: it shares the cores.
+	// HarnessCPUSeconds is the harness's own CPU (NATS server, fake Kore,
+	// publisher), for context: it shares the cores.
+	HarnessCPUSeconds           float64 `json:"harness_cpu_seconds"`
 	HarnessCPUPerNotificationUs float64 `json:"harness_cpu_us_per_notification"`
 	StartRSSMiB                 float64 `json:"start_rss_mib"`
 	PeakRSSMiB                  float64 `json:"peak_rss_mib"`
 
+	// Broadcast holds the broadcast scenario's own figures.
+	Broadcast *BroadcastStats `json:"broadcast,omitempty"`
+
 	Exit        string  `json:"exit"`
 	ExitSeconds float64 `json:"exit_seconds"`
 
-	OK       bool     `json:"ok"`
-	Problems []string `json:"problems,omitempty"`
-	Samples  []string `json:"bad_texts,omitempty"`
-	LogTail  string   `json:"korelay_log_tail,omitempty"`
+	OK         bool     `json:"ok"`
+	Problems   []string `json:"problems,omitempty"`
+	Samples    []string `json:"bad_texts,omitempty"`
+	Rejections []string `json:"rejections,omitempty"`
+	LogTail    string   `json:"log_tail,omitempty"`
 }
 
 // problem records something wrong with the run.
@@ -64,29 +73,43 @@ func (r *Result) problem(format string, args ...any) {
 	r.Problems = append(r.Problems, fmt.Sprintf(format, args...))
 }
 
-// fill computes the measurements from the recorder and the process samples.
-func (r *Result) fill(rec *recorder, pubStart, cpu time.Duration, rss0, hwm int64) {
-	r.Notified = rec.delivered.Load()
+// label names the job: "orders max korelay".
+func (r *Result) label() string {
+	return strings.Join(slices.DeleteFunc([]string{r.Scenario, r.Mode, r.System}, func(s string) bool { return s == "" }), " ")
+}
+
+// fill computes the measurements of an order run from its checker, the
+// fake Kore's counters and the process samples.
+func (r *Result) fill(chk *orderCheck, stats *callStats, pubStart, doneAt, cpu time.Duration, rss0, hwm int64) {
+	r.Notified = chk.delivered.Load()
 	r.Lost = int64(r.Matching) - r.Notified
-	r.Duplicates, r.Unexpected = rec.duplicates.Load(), rec.unexpected.Load()
-	r.IDMismatches = rec.mismatches.Load()
-	r.KoreCalls, r.NotifyCalls, r.RejectedCalls = rec.calls.Load(), rec.notify.Load(), rec.rejected.Load()
-	rec.mu.Lock()
-	lat := slices.Clone(rec.latencies)
-	r.Samples = slices.Clone(rec.samples)
-	rec.mu.Unlock()
+	r.Duplicates, r.Unexpected = chk.duplicates.Load(), chk.unexpected.Load()
+	r.IDMismatches = chk.mismatches.Load()
+	r.Samples = chk.bad.get()
+	r.fillCalls(stats)
+	lat := chk.latencySnapshot()
 	slices.Sort(lat)
 	r.P50Ms, r.P99Ms = ms(quantile(lat, 0.50)), ms(quantile(lat, 0.99))
 	if len(lat) > 0 {
 		r.MaxMs = ms(lat[len(lat)-1])
 	}
-	if span := time.Duration(rec.lastCall.Load()) - pubStart; r.Notified > 0 && span > 0 {
+	if span := time.Duration(stats.lastCall.Load()) - pubStart; r.Notified > 0 && span > 0 {
 		r.NotificationsPerSec = float64(r.Notified) / span.Seconds()
 		r.CallsPerNotification = float64(r.KoreCalls) / float64(r.Notified)
 		r.CPUPerNotificationUs = float64(cpu.Microseconds()) / float64(r.Notified)
 	}
+	if span := doneAt - pubStart; span > 0 {
+		r.EventsPerSec = float64(r.Events) / span.Seconds()
+	}
 	r.CPUSeconds = cpu.Seconds()
+	r.CPUPerEventUs = float64(cpu.Microseconds()) / float64(r.Events)
 	r.StartRSSMiB, r.PeakRSSMiB = float64(rss0)/1024, float64(hwm)/1024
+}
+
+// fillCalls copies the fake Kore's counters.
+func (r *Result) fillCalls(stats *callStats) {
+	r.KoreCalls, r.NotifyCalls, r.RejectedCalls = stats.calls.Load(), stats.notify.Load(), stats.rejected.Load()
+	r.Rejections = stats.why.get()
 }
 
 // check turns the correctness counters into problems and sets OK.
@@ -105,7 +128,7 @@ func (r *Result) check() {
 			r.IDMismatches, r.Samples)
 	}
 	if r.RejectedCalls > 0 {
-		r.problem("the fake Kore rejected %d calls", r.RejectedCalls)
+		r.problem("the fake Kore rejected %d calls (e.g. %q)", r.RejectedCalls, r.Rejections)
 	}
 	r.OK = len(r.Problems) == 0
 }
@@ -126,85 +149,26 @@ func failed(results []*Result) bool {
 	return slices.ContainsFunc(results, func(r *Result) bool { return !r.OK })
 }
 
-// printResult prints one run's problems as soon as it ends.
+// printResult prints one job's outcome and problems as soon as it ends.
 func printResult(w io.Writer, r *Result) {
 	status := "ok"
 	if !r.OK {
 		status = "FAILED"
 	}
-	fmt.Fprintf(w, "%s run %d: %s (%d/%d notified; published at %.0f events/s; korelay RSS %.1f MiB at start, CPU %.2fs; harness CPU %.0f µs/notif; korelay stop: %s in %.2fs)\n",
-		r.Mode, r.Run, status, r.Notified, r.Matching, r.PublishRate, r.StartRSSMiB, r.CPUSeconds,
-		r.HarnessCPUPerNotificationUs, r.Exit, r.ExitSeconds)
+	if r.Broadcast != nil {
+		fmt.Fprintf(w, "%s run %d: %s (%d calls for %d identities; %s stop: %s in %.2fs)\n",
+			r.label(), r.Run, status, r.NotifyCalls, r.Broadcast.Identities, r.System, r.Exit, r.ExitSeconds)
+	} else {
+		fmt.Fprintf(w, "%s run %d: %s (%d/%d notified; published at %.0f events/s; RSS %.1f MiB at start, CPU %.2fs; harness CPU %.2fs; stop: %s in %.2fs)\n",
+			r.label(), r.Run, status, r.Notified, r.Matching, r.PublishRate, r.StartRSSMiB, r.CPUSeconds,
+			r.HarnessCPUSeconds, r.Exit, r.ExitSeconds)
+	}
 	for _, p := range r.Problems {
 		fmt.Fprintln(w, "  problem:", p)
 	}
 	if r.LogTail != "" {
-		fmt.Fprintf(w, "  korelay log (tail):\n%s\n", indent(r.LogTail))
+		fmt.Fprintf(w, "  %s log (tail):\n%s\n", r.System, indent(r.LogTail))
 	}
-}
-
-// printTable prints every run as one row.
-func printTable(w io.Writer, results []*Result) {
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "mode\trun\tnotif/s\tp50 ms\tp99 ms\tmax ms\tcalls/notif\tCPU µs/notif\tpeak RSS MiB\tnotified\tdup\tlost\tbad ids\tok\t")
-	for _, r := range results {
-		mode := r.Mode
-		if r.Rate > 0 {
-			mode = fmt.Sprintf("paced %.0f/s", r.Rate)
-		}
-		fmt.Fprintf(tw, "%s\t%d\t%.0f\t%.2f\t%.2f\t%.1f\t%.3f\t%.1f\t%.1f\t%d\t%d\t%d\t%d\t%v\t\n",
-			mode, r.Run, r.NotificationsPerSec, r.P50Ms, r.P99Ms, r.MaxMs, r.CallsPerNotification,
-			r.CPUPerNotificationUs, r.PeakRSSMiB, r.Notified, r.Duplicates, r.Lost, r.IDMismatches, r.OK)
-	}
-	tw.Flush()
-}
-
-// printSpread prints min–max over the runs of each mode.
-func printSpread(w io.Writer, results []*Result) {
-	fmt.Fprintln(w, "spread over runs (min–max):")
-	for _, mode := range []string{"max", "paced"} {
-		var rs []*Result
-		for _, r := range results {
-			if r.Mode == mode {
-				rs = append(rs, r)
-			}
-		}
-		if len(rs) == 0 {
-			continue
-		}
-		span := func(f func(*Result) float64, format string) string {
-			lo, hi := math.Inf(1), math.Inf(-1)
-			for _, r := range rs {
-				lo, hi = math.Min(lo, f(r)), math.Max(hi, f(r))
-			}
-			return fmt.Sprintf(format+"–"+format, lo, hi)
-		}
-		fmt.Fprintf(w, "  %-5s notif/s %s  p50 %s ms  p99 %s ms  CPU %s µs/notif  RSS %s MiB  calls/notif %s\n", mode,
-			span(func(r *Result) float64 { return r.NotificationsPerSec }, "%.0f"),
-			span(func(r *Result) float64 { return r.P50Ms }, "%.2f"),
-			span(func(r *Result) float64 { return r.P99Ms }, "%.2f"),
-			span(func(r *Result) float64 { return r.CPUPerNotificationUs }, "%.1f"),
-			span(func(r *Result) float64 { return r.PeakRSSMiB }, "%.1f"),
-			span(func(r *Result) float64 { return r.CallsPerNotification }, "%.3f"))
-	}
-}
-
-// report is the JSON file's shape.
-type report struct {
-	Time    time.Time `json:"time"`
-	N       int       `json:"n"`
-	Rate    float64   `json:"rate"`
-	Runs    int       `json:"runs"`
-	Results []*Result `json:"results"`
-}
-
-// writeJSON writes the results to file.
-func writeJSON(file string, o options, results []*Result) error {
-	b, err := json.MarshalIndent(report{Time: time.Now().UTC(), N: o.N, Rate: o.Rate, Runs: o.Runs, Results: results}, "", "  ")
-	if err != nil {
-		return err
-	}
-	return os.WriteFile(file, append(b, '\n'), 0o644)
 }
 
 func indent(s string) string {
