@@ -188,7 +188,7 @@ func (e *env) killAndRestart(ctx context.Context, o options) (time.Duration, err
 	}
 	used, _ := cpuTime(e.sys.proc.pid())
 	e.sys.proc.kill()
-	next, err := startKorelay(e.bin, e.sys.cfg, e.dir, "korelay-restarted.log")
+	next, err := startKorelay(e.bin, e.sys.cfg, e.dir, "korelay-restarted.log", "")
 	if err != nil {
 		return 0, fmt.Errorf("restart korelay: %w", err)
 	}

@@ -48,6 +48,9 @@ type options struct {
 	Batch     int    // the reference's pull batch
 
 	Profile string // write the harness's own CPU profile here; empty: none
+	// KorelayProfile, when set, is a folder where each korelay run writes
+	// its CPU profile (run -cpuprofile), named after its job.
+	KorelayProfile string
 
 	BroadcastSize int           // identities in the broadcast dataset
 	BroadcastLead time.Duration // from korelay's start to the broadcast's cron fire
@@ -83,6 +86,7 @@ func parseFlags(args []string) (options, error) {
 	fs.IntVar(&o.BroadcastSize, "broadcast-size", 100000, "identities in the broadcast scenario's dataset")
 	fs.DurationVar(&o.BroadcastLead, "broadcast-lead", 6*time.Second, "the broadcast's cron fire is this long after korelay starts")
 	fs.StringVar(&o.Profile, "profile", "", "write a CPU profile of the harness itself (NATS server, fake Kore, publisher) to this file")
+	fs.StringVar(&o.KorelayProfile, "korelay-profile", "", "write each korelay run's CPU profile into this folder (korelay run -cpuprofile)")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}

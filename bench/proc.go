@@ -52,9 +52,14 @@ func startProc(name, bin string, args []string, dir, logName string) (*proc, err
 	return p, nil
 }
 
-// startKorelay runs `bin run -config cfg`, logging to dir/logName.
-func startKorelay(bin, cfg, dir, logName string) (*proc, error) {
-	return startProc(sysKorelay, bin, []string{"run", "-config", cfg}, dir, logName)
+// startKorelay runs `bin run -config cfg`, logging to dir/logName, and
+// profiling its CPU into profile when set.
+func startKorelay(bin, cfg, dir, logName, profile string) (*proc, error) {
+	args := []string{"run", "-config", cfg}
+	if profile != "" {
+		args = append(args, "-cpuprofile", profile)
+	}
+	return startProc(sysKorelay, bin, args, dir, logName)
 }
 
 // pid is the process id.

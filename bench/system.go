@@ -30,7 +30,11 @@ func startKorelayFor(ctx context.Context, o options, bin, dir, natsURL string, k
 	if err != nil {
 		return nil, err
 	}
-	p, err := startKorelay(bin, cfg, dir, "korelay.log")
+	profile := ""
+	if o.KorelayProfile != "" {
+		profile = filepath.Join(o.KorelayProfile, "korelay-"+filepath.Base(dir)+".prof")
+	}
+	p, err := startKorelay(bin, cfg, dir, "korelay.log", profile)
 	if err != nil {
 		return nil, err
 	}

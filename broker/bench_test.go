@@ -33,12 +33,12 @@ func BenchmarkConsume(b *testing.B) {
 			all := make(chan struct{})
 			n := int64(b.N)
 			b.ResetTimer()
-			_, done := consume(b, br, func(context.Context, Msg) Disposition {
+			_, done := consume(b, br, Sync(func(context.Context, Msg) Disposition {
 				if handled.Add(1) == n {
 					close(all)
 				}
 				return Ack()
-			})
+			}))
 			select {
 			case <-all:
 			case err := <-done:

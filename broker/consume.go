@@ -12,21 +12,24 @@ import (
 // Consume delivers events from the durable consumer (on the ingest stream,
 // and on ExternalStream when set) to h until ctx ends. Replicas calling
 // Consume with the same Options share the consumer: each event goes to one
-// of them. Up to MaxAckPending handlers run at once; a handler running long
-// is kept alive with progress acks so the server does not redeliver its event.
+// of them. Up to MaxAckPending events are unsettled at once; an event
+// waiting long is kept alive with progress acks so the server does not
+// redeliver it.
 //
 // When ctx ends, Consume stops fetching, hands buffered events back (Nak),
-// waits up to DrainTimeout for running handlers, then cancels their context
-// and waits until every handler has returned and settled its event, so the
-// caller may close the connection after Consume returns. It returns nil
-// then, and an error when the consumer fails (deleted, connection closed).
+// waits up to DrainTimeout for the events under way to be settled, then
+// hands those still unsettled back (Nak; their handlers' later verdicts are
+// ignored) and cancels the handlers' context. It returns only after every
+// handler call has returned, so the caller may close the connection then.
+// It returns nil, or an error when the consumer fails (deleted, connection
+// closed).
 func (b *Broker) Consume(ctx context.Context, h Handler) error {
-	hctx, cancelHandlers := context.WithCancel(context.WithoutCancel(ctx))
-	defer cancelHandlers()
 	pctx, stop := context.WithCancel(ctx)
 	defer stop()
-	r := &run{b: b, h: h, hctx: hctx, w: newWorkers(b.opts.MaxAckPending), held: newHolds()}
+	r := &run{b: b, flow: newFlow(ctx, h, b.opts.MaxAckPending), held: newHolds(), beats: newBeats()}
 	defer r.held.release()
+	beatsDone := make(chan struct{})
+	go func() { defer close(beatsDone); r.beats.run(pctx, b.beatEvery()) }()
 	errc := make(chan error, 2)
 	go func() { errc <- r.consumeStream(pctx, b.opts.Stream) }()
 	pullers := 1
@@ -41,20 +44,18 @@ func (b *Broker) Consume(ctx context.Context, h Handler) error {
 			stop()
 		}
 	}
-	if !r.w.wait(b.opts.DrainTimeout) {
-		cancelHandlers()
-		r.w.waitAll()
-	}
+	r.flow.drain(b.opts.DrainTimeout, Nak(0))
+	stop()
+	<-beatsDone
 	return errors.Join(errs...)
 }
 
 // run is one Consume call.
 type run struct {
-	b    *Broker
-	h    Handler
-	hctx context.Context // handlers' context: outlives ctx by the drain time
-	w    *workers
-	held *holds
+	b     *Broker
+	flow  *flow
+	held  *holds
+	beats *beats
 }
 
 // consumeStream runs the durable consumer on stream.
@@ -117,14 +118,9 @@ func (r *run) pull(ctx context.Context, c jetstream.Consumer, stream string) err
 			r.b.opts.Logger.Warn("nats pull interrupted", "stream", stream, "err", err)
 			continue
 		}
-		if ctx.Err() != nil || !r.w.acquire(ctx) {
+		if ctx.Err() != nil || !r.submit(ctx, jm) {
 			_ = jm.Nak() // stopping: hand it back for another replica now
-			continue
 		}
-		go func() {
-			defer r.w.release()
-			r.handle(jm)
-		}()
 	}
 }
 
@@ -139,46 +135,3 @@ const (
 	pullHeartbeat = time.Second
 )
 
-// workers bounds concurrently running handlers. Waiting for all of them is
-// taking every slot.
-type workers struct{ sem chan struct{} }
-
-func newWorkers(n int) *workers { return &workers{sem: make(chan struct{}, max(n, 1))} }
-
-// acquire takes a slot, or reports false when ctx ends first.
-func (w *workers) acquire(ctx context.Context) bool {
-	select {
-	case w.sem <- struct{}{}:
-		return true
-	case <-ctx.Done():
-		return false
-	}
-}
-
-func (w *workers) release() { <-w.sem }
-
-// waitAll waits until every running handler has finished; no handler can
-// start after it returns.
-func (w *workers) waitAll() {
-	for range cap(w.sem) {
-		w.sem <- struct{}{}
-	}
-}
-
-// wait reports whether every running handler finished within timeout, as
-// waitAll would; on false it holds no slot.
-func (w *workers) wait(timeout time.Duration) bool {
-	t := time.NewTimer(timeout)
-	defer t.Stop()
-	for i := range cap(w.sem) {
-		select {
-		case w.sem <- struct{}{}:
-		case <-t.C:
-			for range i {
-				<-w.sem
-			}
-			return false
-		}
-	}
-	return true
-}

@@ -205,14 +205,14 @@ func TestReplicasShareDurable(t *testing.T) {
 	perReplica := [2]int{}
 	for r := range 2 {
 		b := newBroker(t, connect(t, s), opts)
-		consume(t, b, func(_ context.Context, m Msg) Disposition {
+		consume(t, b, Sync(func(_ context.Context, m Msg) Disposition {
 			time.Sleep(2 * time.Millisecond)
 			mu.Lock()
 			seen[m.Sequence]++
 			perReplica[r]++
 			mu.Unlock()
 			return Ack()
-		})
+		}))
 	}
 	b := newBroker(t, connect(t, s), opts)
 	const n = 200
@@ -275,7 +275,7 @@ func TestGracefulStop(t *testing.T) {
 			b, nc := setup(t, Options{DrainTimeout: tt.drainTimeout})
 			started := make(chan struct{})
 			var finished, cancelled atomic.Bool
-			stop, done := consume(t, b, func(ctx context.Context, _ Msg) Disposition {
+			stop, done := consume(t, b, Sync(func(ctx context.Context, _ Msg) Disposition {
 				close(started)
 				select {
 				case <-time.After(tt.handlerTime):
@@ -285,7 +285,7 @@ func TestGracefulStop(t *testing.T) {
 					cancelled.Store(true)
 					return Nak(0)
 				}
-			})
+			}))
 			publish(t, b, "korelay.webhook.orders", "x", nil)
 			<-started
 			begin := time.Now()
@@ -341,12 +341,12 @@ func TestConsumeCore(t *testing.T) {
 			t.Fatal(err)
 		}
 		go func() {
-			done <- core.Consume(ctx, func(_ context.Context, m Msg) Disposition {
+			done <- core.Consume(ctx, Sync(func(_ context.Context, m Msg) Disposition {
 				mu.Lock()
 				got = append(got, m)
 				mu.Unlock()
 				return Ack()
-			})
+			}))
 		}()
 	}
 	time.Sleep(200 * time.Millisecond) // let the subscriptions register
@@ -417,13 +417,13 @@ func TestConsumeWaitsForHandlersPastDrainTimeout(t *testing.T) {
 			ctx, cancel := context.WithCancel(context.Background())
 			done := make(chan error, 1)
 			go func() {
-				done <- tr.Consume(ctx, func(hctx context.Context, _ Msg) Disposition {
+				done <- tr.Consume(ctx, Sync(func(hctx context.Context, _ Msg) Disposition {
 					close(started)
 					<-hctx.Done()
 					time.Sleep(lingering) // settling work that ignores the cancellation
 					returned.Store(true)
 					return Nak(0)
-				})
+				}))
 			}()
 			time.Sleep(100 * time.Millisecond) // let the subscriptions register
 			if _, err := tr.Publish(context.Background(), &nats.Msg{Subject: "korelay.webhook.orders", Data: []byte("x")}); err != nil {

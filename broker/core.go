@@ -61,10 +61,9 @@ func (c *Core) Publish(_ context.Context, msg *nats.Msg) (string, error) {
 // ends. Then it drains the subscriptions, waits up to DrainTimeout for
 // running handlers, cancels their context and waits for them to return.
 func (c *Core) Consume(ctx context.Context, h Handler) error {
-	pool := newHandlerPool(ctx, c.opts.MaxAckPending)
+	fl := newFlow(ctx, h, c.opts.MaxAckPending)
 	subs := newSubscriptions(c.nc, c.opts.Consumer, func(m *nats.Msg) {
-		msg := coreMsg(m)
-		pool.run(pool.ctx, func(hctx context.Context) { h(hctx, msg) })
+		fl.submit(fl.ctx, coreMsg(m), settleNothing)
 	})
 	c.mu.Lock()
 	err := subs.set(c.patterns())
@@ -81,9 +80,13 @@ func (c *Core) Consume(ctx context.Context, h Handler) error {
 	c.subs = nil
 	c.mu.Unlock()
 	subs.drain(c.opts.DrainTimeout)
-	pool.drain(c.opts.DrainTimeout)
+	fl.drain(c.opts.DrainTimeout, Ack())
 	return err
 }
+
+// settleNothing settles a delivery nothing can be sent back for (core
+// NATS, a dry run's observations): the message is gone once received.
+func settleNothing(Disposition) {}
 
 // patterns are the subjects Consume subscribes to. The caller holds c.mu.
 func (c *Core) patterns() []string {

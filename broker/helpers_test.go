@@ -87,10 +87,10 @@ func consume(t testing.TB, b *Broker, h Handler) (stop func(), done <-chan error
 // answers with d(m).
 func collect(d func(Msg) Disposition) (Handler, <-chan Msg) {
 	ch := make(chan Msg, 1024)
-	return func(_ context.Context, m Msg) Disposition {
+	return Sync(func(_ context.Context, m Msg) Disposition {
 		ch <- m
 		return d(m)
-	}, ch
+	}), ch
 }
 
 func ack(Msg) Disposition { return Ack() }

@@ -39,10 +39,18 @@ type Msg struct {
 	LastAttempt bool
 }
 
-// Handler processes one event delivery and says what to do with it. It runs
-// concurrently with other handlers. Its context is cancelled only when a
-// graceful stop runs out of drain time.
-type Handler func(ctx context.Context, m Msg) Disposition
+// Handler processes one event delivery and settles it by calling done,
+// exactly once, with its verdict: before it returns, or later from any
+// goroutine (calls after the first are ignored). Handlers run on a few
+// shared workers, so a handler that waits (for Kore, say) returns first and
+// calls done when the wait is over. ctx is cancelled only when a graceful
+// stop runs out of drain time; Consume then settles what is left itself.
+type Handler func(ctx context.Context, m Msg, done func(Disposition))
+
+// Sync adapts a handler that has its verdict when it returns.
+func Sync(h func(ctx context.Context, m Msg) Disposition) Handler {
+	return func(ctx context.Context, m Msg, done func(Disposition)) { done(h(ctx, m)) }
+}
 
 type dispositionKind uint8
 

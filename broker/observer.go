@@ -119,8 +119,8 @@ func (o *Observer) Started() <-chan struct{} { return o.started.ch }
 // waits for the running handlers (up to DrainTimeout, then cancelled and
 // waited for). Handlers' dispositions are ignored: nothing is acked.
 func (o *Observer) Consume(ctx context.Context, h Handler) error {
-	pool := newHandlerPool(ctx, o.opts.MaxAckPending)
-	deliver := func(m Msg) { pool.run(ctx, func(hctx context.Context) { h(hctx, m) }) }
+	fl := newFlow(ctx, h, o.opts.MaxAckPending)
+	deliver := func(m Msg) { fl.submit(ctx, m, settleNothing) }
 	subs := newSubscriptions(o.nc, "", func(m *nats.Msg) { deliver(coreMsg(m)) })
 	var wg sync.WaitGroup
 	wg.Go(func() {
@@ -136,7 +136,7 @@ func (o *Observer) Consume(ctx context.Context, h Handler) error {
 	err := o.follow(ctx, subs, deliver)
 	subs.drain(o.opts.DrainTimeout)
 	wg.Wait()
-	pool.drain(o.opts.DrainTimeout)
+	fl.drain(o.opts.DrainTimeout, Ack())
 	return err
 }
 

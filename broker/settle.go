@@ -1,6 +1,7 @@
 package broker
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"sync"
@@ -9,28 +10,40 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 )
 
-// handle runs the handler on one delivery and settles it.
-func (r *run) handle(jm jetstream.Msg) {
+// submit hands one delivery to the flow, kept alive with progress acks
+// until it is settled; false when ctx ended while waiting for room.
+func (r *run) submit(ctx context.Context, jm jetstream.Msg) bool {
 	meta, err := jm.Metadata()
 	if err != nil {
 		_ = jm.TermWithReason("korelay: not a jetstream delivery")
-		return
+		return true
 	}
 	b := r.b
 	m := streamMsg(jm, meta)
 	m.LastAttempt = b.opts.MaxDeliver > 0 && meta.NumDelivered >= uint64(b.opts.MaxDeliver)
 	beat := b.ackDeadline(m.NumDelivered) / 3
-	ka := startKeepAlive(jm, beat)
-	d := r.h(r.hctx, m)
-	ka.stop()
-	// Settling errors are not returned: an unsettled delivery comes back
-	// after its ack wait, and the ledger suppresses repeated notifications.
+	ka := r.beats.add(jm, beat)
+	ok := r.flow.submit(ctx, m, func(d Disposition) {
+		r.beats.remove(ka)
+		r.settle(jm, m, d, beat)
+	})
+	if !ok {
+		r.beats.remove(ka)
+	}
+	return ok
+}
+
+// settle acknowledges, redelivers or terminates a delivery as its handler
+// said. Settling errors are not returned: an unsettled delivery comes back
+// after its ack wait, and the ledger suppresses repeated notifications.
+func (r *run) settle(jm jetstream.Msg, m Msg, d Disposition, beat time.Duration) {
+	b := r.b
 	switch d.kind {
 	case dispTerm:
 		_ = jm.Term()
 	case dispNak:
 		if m.LastAttempt {
-			if err := b.DeadLetter(r.hctx, exhausted(m)); err != nil {
+			if err := b.DeadLetter(r.flow.ctx, exhausted(m)); err != nil {
 				// Nothing to return this to, and the server will not redeliver.
 				b.opts.Logger.Error("dead-letter an exhausted event", "event_id", m.EventID, "err", err)
 			} else {
@@ -46,6 +59,10 @@ func (r *run) handle(jm jetstream.Msg) {
 		_ = jm.Ack()
 	}
 }
+
+// beatEvery is how often the keep-alive sweep runs: a third of the
+// shortest ack wait.
+func (b *Broker) beatEvery() time.Duration { return b.ackDeadline(1) / 3 }
 
 // streamMsg is the delivery of a stream message. A replayed event (stored
 // on ReplaySubjectPrefix+subject with HeaderReplayOf) keeps the id and the

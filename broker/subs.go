@@ -1,7 +1,6 @@
 package broker
 
 import (
-	"context"
 	"fmt"
 	"slices"
 	"sync"
@@ -82,42 +81,4 @@ func (s *subscriptions) drain(timeout time.Duration) {
 			return
 		}
 	}
-}
-
-// handlerPool runs handlers on at most n goroutines at once and can wait
-// for all of them: the drain every Consume performs before it returns.
-type handlerPool struct {
-	w      *workers
-	ctx    context.Context // handlers' context
-	cancel context.CancelFunc
-}
-
-// newHandlerPool returns a pool whose handlers' context outlives parent's
-// cancellation until drain gives up waiting.
-func newHandlerPool(parent context.Context, n int) *handlerPool {
-	ctx, cancel := context.WithCancel(context.WithoutCancel(parent))
-	return &handlerPool{w: newWorkers(n), ctx: ctx, cancel: cancel}
-}
-
-// run starts fn on a free slot, waiting for one unless stop ends first;
-// it reports whether fn was started.
-func (p *handlerPool) run(stop context.Context, fn func(ctx context.Context)) bool {
-	if !p.w.acquire(stop) {
-		return false
-	}
-	go func() {
-		defer p.w.release()
-		fn(p.ctx)
-	}()
-	return true
-}
-
-// drain waits up to timeout for running handlers, then cancels their
-// context and waits until every one has returned.
-func (p *handlerPool) drain(timeout time.Duration) {
-	if !p.w.wait(timeout) {
-		p.cancel()
-		p.w.waitAll()
-	}
-	p.cancel()
 }

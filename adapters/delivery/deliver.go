@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	"github.com/korelay/korelay/kore"
@@ -34,24 +35,88 @@ func (e *Engine) Deliver(ctx context.Context, ns []rules.Notification, opt Deliv
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	slots := e.slots(ns)
-	owned, err := e.flights.claim(slots)
+	type answer struct {
+		outs []Outcome
+		err  error
+	}
+	ch := make(chan answer, 1)
+	p := e.deliverAsync(ctx, ns, opt, func(outs []Outcome, err error) { ch <- answer{outs, err} })
+	select {
+	case a := <-ch:
+		return a.outs, a.err
+	case <-ctx.Done():
+		outs, _ := outcomes(ns, p.slots)
+		return outs, ctx.Err()
+	}
+}
+
+// DeliverAsync starts delivering ns and returns at once; done is called
+// exactly once, when every identity is settled, with the Outcomes and the
+// error Deliver would return (possibly before DeliverAsync returns, on its
+// goroutine, or later on one of the engine's). ctx bounds only the ledger
+// lookup made before DeliverAsync returns. done must not block for long: it
+// runs on the goroutine that settled the last identity.
+func (e *Engine) DeliverAsync(ctx context.Context, ns []rules.Notification, opt DeliverOptions, done func([]Outcome, error)) {
+	e.deliverAsync(ctx, ns, opt, done)
+}
+
+// deliverAsync is DeliverAsync returning the delivery under way.
+func (e *Engine) deliverAsync(ctx context.Context, ns []rules.Notification, opt DeliverOptions, done func([]Outcome, error)) *pending {
+	p := &pending{e: e, ns: ns, slots: e.slots(ns), done: done}
+	waiting := 0
+	for i := range p.slots {
+		if p.slots[i].f != nil {
+			waiting++
+		}
+	}
+	// One more than the slots to wait for, released below: the delivery
+	// cannot complete while it is still being set up.
+	p.left.Store(int32(waiting) + 1)
+	owned, err := e.flights.claim(p.slots, p)
 	if err != nil {
-		return nil, err
+		p.fail(err)
+		return p
 	}
 	if len(owned) > 0 && needsLedger(ns, opt) {
-		if owned, err = e.checkLedger(ctx, owned); err != nil {
-			return nil, err
-		}
+		owned, err = e.checkLedger(ctx, owned)
 	}
 	if len(owned) > 0 {
 		e.flights.settleAll(e.queue.add(owned, time.Now()), result{abort: ErrClosed})
 		e.signal()
 	}
-	err = wait(ctx, slots)
-	outs, abort := e.outcomes(ns, slots)
-	return outs, cmp.Or(err, abort)
+	if err != nil {
+		p.abort.Store(&err)
+	}
+	p.slotDone()
+	return p
 }
+
+// pending is one DeliverAsync under way.
+type pending struct {
+	e     *Engine
+	ns    []rules.Notification
+	slots []slot
+	left  atomic.Int32 // slots still to settle, plus one while setting up
+	abort atomic.Pointer[error]
+	done  func([]Outcome, error)
+}
+
+// slotDone counts one slot settled and completes the delivery after the
+// last.
+func (p *pending) slotDone() {
+	if p.left.Add(-1) != 0 {
+		return
+	}
+	outs, err := outcomes(p.ns, p.slots)
+	p.e.count(outs)
+	if a := p.abort.Load(); a != nil {
+		err = cmp.Or(*a, err)
+	}
+	p.done(outs, err)
+}
+
+// fail completes a delivery that could not start.
+func (p *pending) fail(err error) { p.done(nil, err) }
 
 // needsLedger reports whether any identity could have been sent before.
 func needsLedger(ns []rules.Notification, opt DeliverOptions) bool {
@@ -133,7 +198,6 @@ func initFlight(f *flight, n *rules.Notification, identity, key string, ttl time
 		eventID:  n.EventID,
 		ttl:      ttl,
 		group:    groupKey{channel: n.Channel, msgType: n.MessageType, message: n.Message},
-		done:     make(chan struct{}),
 	}
 }
 
@@ -165,16 +229,3 @@ func (e *Engine) checkLedger(ctx context.Context, owned []*flight) ([]*flight, e
 	return fresh, nil
 }
 
-// wait blocks until every slot is settled or ctx ends.
-func wait(ctx context.Context, slots []slot) error {
-	for i := range slots {
-		if f := slots[i].f; f != nil {
-			select {
-			case <-f.done:
-			case <-ctx.Done():
-				return ctx.Err()
-			}
-		}
-	}
-	return nil
-}

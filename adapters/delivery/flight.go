@@ -2,11 +2,13 @@ package delivery
 
 import (
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
-// flight is one identity waiting to be sent under one idempotency key. Every
-// Deliver that needs the key while it is in flight waits on done.
+// flight is one identity waiting to be sent under one idempotency key.
+// Every delivery that needs the key while it is in flight waits for it: it
+// is one of the flight's waiters, told when the flight settles.
 type flight struct {
 	key      string
 	identity string
@@ -16,8 +18,11 @@ type flight struct {
 	group    groupKey
 	since    time.Time // when it was queued
 	attempts int       // calls that carried it
-	done     chan struct{}
-	res      result // valid once done is closed
+	// waiters are the deliveries to tell when it settles; guarded by the
+	// inFlight registry's lock until then.
+	waiters []*pending
+	settled atomic.Bool
+	res     result // valid once settled
 }
 
 // slot is one identity of one notification within a Deliver call.
@@ -34,9 +39,7 @@ func (s *slot) settled() (result, bool) {
 	if s.f == nil {
 		return s.res, true
 	}
-	select {
-	case <-s.f.done:
-	default:
+	if !s.f.settled.Load() {
 		return result{}, false
 	}
 	r := s.f.res
@@ -59,10 +62,10 @@ type inFlight struct {
 
 func newInFlight() *inFlight { return &inFlight{m: make(map[string]*flight)} }
 
-// claim registers the slots' flights. A slot whose key is already in flight
-// is pointed at that flight (joined). It returns the flights this delivery
-// owns, or ErrClosed once the engine stopped.
-func (r *inFlight) claim(slots []slot) ([]*flight, error) {
+// claim registers the slots' flights, with p waiting on each. A slot whose
+// key is already in flight is pointed at that flight (joined). It returns
+// the flights this delivery owns, or ErrClosed once the engine stopped.
+func (r *inFlight) claim(slots []slot, p *pending) ([]*flight, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.closed {
@@ -76,24 +79,33 @@ func (r *inFlight) claim(slots []slot) ([]*flight, error) {
 		}
 		if f, ok := r.m[s.f.key]; ok {
 			s.f, s.joined = f, true
+			f.waiters = append(f.waiters, p)
 			continue
 		}
+		s.f.waiters = append(s.f.waiters, p)
 		r.m[s.f.key] = s.f
 		owned = append(owned, s.f)
 	}
 	return owned, nil
 }
 
-// settle gives f its final result, wakes every delivery waiting on it and
-// releases its key. Each flight is settled once, by the stage holding it.
+// settle gives f its final result, releases its key and tells every
+// delivery waiting on it (a delivery whose last flight this was completes
+// here, on the caller's goroutine). Each flight is settled once, by the
+// stage holding it, never under a stage's lock.
 func (r *inFlight) settle(f *flight, res result) {
 	r.mu.Lock()
 	if r.m[f.key] == f {
 		delete(r.m, f.key)
 	}
+	waiters := f.waiters
+	f.waiters = nil
 	r.mu.Unlock()
 	f.res = res
-	close(f.done)
+	f.settled.Store(true)
+	for _, p := range waiters {
+		p.slotDone()
+	}
 }
 
 // settleAll settles every flight of fs with res.

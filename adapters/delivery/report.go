@@ -6,9 +6,9 @@ import (
 	"github.com/korelay/korelay/rules"
 )
 
-// outcomes groups the settled slots into Outcomes, counts them in metrics,
-// and returns the first abort error among them.
-func (e *Engine) outcomes(ns []rules.Notification, slots []slot) ([]Outcome, error) {
+// outcomes groups the settled slots into Outcomes and returns the first
+// abort error among them.
+func outcomes(ns []rules.Notification, slots []slot) ([]Outcome, error) {
 	var (
 		outs  []Outcome
 		keys  []outcomeKey
@@ -39,7 +39,6 @@ func (e *Engine) outcomes(ns []rules.Notification, slots []slot) ([]Outcome, err
 		}
 		outs[j].Identities = append(outs[j].Identities, s.identity)
 	}
-	e.count(outs)
 	return outs, abort
 }
 

@@ -6,35 +6,52 @@ import (
 )
 
 func testFlight(key, identity, message string) *flight {
-	return &flight{key: key, identity: identity, group: groupKey{"slack", "text", message}, done: make(chan struct{})}
+	return &flight{key: key, identity: identity, group: groupKey{"slack", "text", message}}
 }
 
-// The in-flight stage: a second claim of a key joins the first flight; a
-// settled key can be claimed again; a closed registry refuses claims.
+// waiter is a pending delivery of n slots that counts its completions.
+func waiter(n int, completed *int) *pending {
+	p := &pending{e: &Engine{}, done: func([]Outcome, error) { *completed++ }}
+	p.left.Store(int32(n))
+	return p
+}
+
+// The in-flight stage: a second claim of a key joins the first flight, and
+// both deliveries are told when it settles (each completes after its last
+// slot); a settled key can be claimed again; a closed registry refuses.
 func TestInFlightClaimJoinSettle(t *testing.T) {
 	r := newInFlight()
+	var firstDone, secondDone int
 	first := []slot{{f: testFlight("k1", "ann", "hi")}, {f: testFlight("k2", "bob", "hi")}}
-	owned, err := r.claim(first)
+	owned, err := r.claim(first, waiter(2, &firstDone))
 	if err != nil || len(owned) != 2 {
 		t.Fatalf("claim = %d owned, %v; want 2", len(owned), err)
 	}
 	second := []slot{{f: testFlight("k1", "ann", "hi")}}
-	if owned, _ := r.claim(second); len(owned) != 0 || !second[0].joined || second[0].f != first[0].f {
+	if owned, _ := r.claim(second, waiter(1, &secondDone)); len(owned) != 0 || !second[0].joined || second[0].f != first[0].f {
 		t.Fatalf("second claim of k1: owned %d, joined %v; want a join of the first flight", len(owned), second[0].joined)
 	}
 	r.settle(first[0].f, result{status: StatusSent, jobID: "j1"})
 	if res, ok := second[0].settled(); !ok || res.status != StatusDuplicate {
 		t.Errorf("joined slot settled as %+v, %v; want duplicate", res, ok)
 	}
+	if secondDone != 1 || firstDone != 0 {
+		t.Errorf("after k1 settled: deliveries completed %d and %d, want 0 and 1", firstDone, secondDone)
+	}
 	if r.len() != 1 {
 		t.Errorf("%d keys in flight, want 1", r.len())
 	}
+	r.settle(first[1].f, result{status: StatusSent, jobID: "j1"})
+	if firstDone != 1 {
+		t.Errorf("the first delivery completed %d times after its last slot, want 1", firstDone)
+	}
+	var thirdDone int
 	third := []slot{{f: testFlight("k1", "ann", "hi")}}
-	if owned, _ := r.claim(third); len(owned) != 1 {
+	if owned, _ := r.claim(third, waiter(1, &thirdDone)); len(owned) != 1 {
 		t.Errorf("k1 after it settled: owned %d, want 1", len(owned))
 	}
 	r.close()
-	if _, err := r.claim([]slot{{f: testFlight("k3", "eve", "hi")}}); err != ErrClosed {
+	if _, err := r.claim([]slot{{f: testFlight("k3", "eve", "hi")}}, waiter(1, &thirdDone)); err != ErrClosed {
 		t.Errorf("claim after close = %v, want ErrClosed", err)
 	}
 }

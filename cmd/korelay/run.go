@@ -25,8 +25,16 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	dryRun := fs.Bool("dry-run", false, "print each Kore call as a JSON line instead of sending it")
 	logFormat := fs.String("log-format", "", "text or json (default: log.format from the config)")
 	logLevel := fs.String("log-level", "", "debug, info, warn or error (default: log.level from the config)")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile to this `file` until korelay stops (for go tool pprof)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
+	}
+	if *cpuProfile != "" {
+		stop, err := startCPUProfile(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer stop()
 	}
 	if !slices.Contains([]string{"", "debug", "info", "warn", "error"}, *logLevel) {
 		return usageError(fs, "-log-level %q: want debug, info, warn or error", *logLevel)

@@ -1,0 +1,133 @@
+package broker
+
+import (
+	"context"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// flow hands deliveries to a Handler on a small fixed pool of workers and
+// keeps at most max events unsettled at once: an event holds its slot from
+// submit until the handler settles it (calls done), which an asynchronous
+// handler does after it returned. No goroutine is started per event and
+// none waits while an event waits for Kore.
+type flow struct {
+	h     Handler
+	slots chan struct{} // one per unsettled event
+	tasks chan func()
+	ctx   context.Context // the handlers' context
+	stop  context.CancelFunc
+	wg    sync.WaitGroup // workers
+
+	mu   sync.Mutex
+	live map[*flowEvent]struct{} // unsettled events
+
+	gate   sync.RWMutex // held shared while submitting, exclusively to close
+	closed bool
+}
+
+// flowEvent is one submitted event until it is settled.
+type flowEvent struct {
+	f      *flow
+	once   atomic.Bool
+	settle func(Disposition)
+}
+
+// done settles the event once: later calls are ignored.
+func (e *flowEvent) done(d Disposition) {
+	if !e.once.CompareAndSwap(false, true) {
+		return
+	}
+	e.f.mu.Lock()
+	delete(e.f.live, e)
+	e.f.mu.Unlock()
+	e.settle(d)
+	<-e.f.slots
+}
+
+// flowWorkers is how many goroutines run handlers: enough to keep the
+// cores busy while a few handlers block (a ledger lookup, a dead letter),
+// never one per event.
+func flowWorkers(limit int) int {
+	return max(1, min(limit, max(8, 4*runtime.GOMAXPROCS(0))))
+}
+
+// newFlow starts the workers. The handlers' context outlives parent's
+// cancellation until drain gives up.
+func newFlow(parent context.Context, h Handler, maxUnsettled int) *flow {
+	maxUnsettled = max(maxUnsettled, 1)
+	ctx, cancel := context.WithCancel(context.WithoutCancel(parent))
+	f := &flow{h: h, slots: make(chan struct{}, maxUnsettled), ctx: ctx, stop: cancel, live: map[*flowEvent]struct{}{}}
+	n := flowWorkers(maxUnsettled)
+	f.tasks = make(chan func(), n)
+	for range n {
+		f.wg.Go(func() {
+			for task := range f.tasks {
+				task()
+			}
+		})
+	}
+	return f
+}
+
+// submit waits for a free slot (or for stop to end) and hands m to a
+// worker; settle receives the handler's verdict once, after which the slot
+// is free again. It reports false when stop ended first.
+func (f *flow) submit(stop context.Context, m Msg, settle func(Disposition)) bool {
+	select {
+	case f.slots <- struct{}{}:
+	case <-stop.Done():
+		return false
+	}
+	f.gate.RLock()
+	defer f.gate.RUnlock()
+	if f.closed {
+		<-f.slots
+		return false
+	}
+	e := &flowEvent{f: f, settle: settle}
+	f.mu.Lock()
+	f.live[e] = struct{}{}
+	f.mu.Unlock()
+	f.tasks <- func() { f.h(f.ctx, m, e.done) }
+	return true
+}
+
+// drain waits, once the caller has stopped submitting, up to timeout for
+// every event to be settled. Events still unsettled then are settled with
+// forced (their handlers' later verdicts are ignored) and the handlers'
+// context is cancelled. Either way it returns only after every handler
+// call has returned. It reports whether every event settled in time.
+func (f *flow) drain(timeout time.Duration, forced Disposition) bool {
+	f.gate.Lock()
+	f.closed = true
+	close(f.tasks)
+	f.gate.Unlock()
+	defer f.wg.Wait()
+	defer f.stop()
+	t := time.NewTimer(timeout)
+	defer t.Stop()
+	for i := range cap(f.slots) {
+		select {
+		case f.slots <- struct{}{}:
+		case <-t.C:
+			for range i {
+				<-f.slots
+			}
+			f.stop()
+			f.mu.Lock()
+			left := make([]*flowEvent, 0, len(f.live))
+			for e := range f.live {
+				left = append(left, e)
+			}
+			f.mu.Unlock()
+			for _, e := range left {
+				e.done(forced)
+			}
+			return false
+		}
+	}
+	return true
+}
