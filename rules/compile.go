@@ -12,6 +12,7 @@ import (
 	"github.com/expr-lang/expr"
 	"gopkg.in/yaml.v3"
 
+	"github.com/korelay/korelay/internal/subject"
 	"github.com/korelay/korelay/rules/schedule"
 )
 
@@ -184,7 +185,7 @@ func (c *compiler) compileOn(f *fileCtx, r *Rule, fd field) {
 	if t, ok := fields["nats"]; ok {
 		if s, ok := f.scalar(t, "on.nats"); ok {
 			r.On.NATS = s
-			if err := validSubjectPattern(s); err != nil {
+			if err := subject.Check(s); err != nil {
 				f.errorf(resolve(t.val), "on.nats: %v", err)
 			}
 		}

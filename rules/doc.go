@@ -33,8 +33,10 @@
 // the offending node (inside an expression or template, at the offending
 // token). YAML anchors, aliases and merge keys (<<) may be used.
 //
-// NATS subject patterns are dot-separated tokens; "*" matches one token and
-// a final ">" one or more. Cron specs take 5 fields, 6 with leading
+// NATS subject patterns are what nats-server accepts: dot-separated
+// non-empty tokens without whitespace, where the token "*" matches one
+// token and a final ">" one or more; "*" or ">" inside a longer token
+// ("eu*") is a literal character, as NATS reads it. Cron specs take 5 fields, 6 with leading
 // seconds, or a descriptor (@daily, @every 30s); see package schedule for
 // the DST rules.
 //
