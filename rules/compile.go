@@ -87,10 +87,12 @@ func validName(s string) bool {
 type ruleNode struct {
 	rule   *Rule
 	nameAt pos
+	ok     bool // compiled without errors
 }
 
-// compileRule compiles one rule mapping; it returns nil after reporting
-// any problem.
+// compileRule compiles one rule mapping. It returns nil when n is not a
+// mapping; a rule with errors is returned with ok false, so that its name
+// still takes part in the duplicate check.
 func (c *compiler) compileRule(f *fileCtx, n *yaml.Node) *ruleNode {
 	before := len(c.errs.errs)
 	fields, ok := f.mapping(n, "rule", ruleKeys...)
@@ -146,9 +148,7 @@ func (c *compiler) compileRule(f *fileCtx, n *yaml.Node) *ruleNode {
 	if fd, ok := fields["dedup"]; ok {
 		c.compileDedup(f, r, fd, withItem)
 	}
-	if len(c.errs.errs) > before {
-		return nil
-	}
+	rn.ok = len(c.errs.errs) == before
 	return rn
 }
 

@@ -55,6 +55,12 @@ func TestLoadBadFiles(t *testing.T) {
 		{"unknown dataset", []string{"unknown-dataset.yaml"}, []string{
 			`unknown-dataset.yaml:4:20: for_each: unknown dataset "employes" (configured datasets: employees, products, regions)`,
 			`unknown-dataset.yaml:5:58: notify.text: unknown dataset "employes" (configured datasets: employees, products, regions)`}},
+		{"tab in indentation", []string{"tab.yaml"}, []string{
+			`tab.yaml:4:1: found a tab character in indentation (YAML allows only spaces)`}},
+		{"duplicate name with other errors", []string{"dupe-with-errors.yaml"}, []string{
+			`dupe-with-errors.yaml:5:11: duplicate rule name "shipped" (first defined at testdata/bad/dupe-with-errors.yaml:2:11)`,
+			`dupe-with-errors.yaml:7:24: when: unexpected token EOF`,
+			`dupe-with-errors.yaml:11:11: when: unknown name evnt`}},
 		{"duplicate name across files", []string{"dup-a.yaml", "dup-b.yaml"}, []string{
 			`dup-b.yaml:5:11: duplicate rule name "shipped" (first defined at testdata/bad/dup-a.yaml:2:11)`}},
 		{"bad name", []string{"bad-name.yaml"}, []string{
