@@ -63,7 +63,10 @@
 //	              plain date is that day in now's time zone)
 //	daysSince(t)  -daysUntil(t)
 //
-// when must be boolean (checked at load) and to must give a string or a
+// when must be boolean: checked at load by the type checker and, where the
+// type of event, item or data leaves it open, by the expression's shape
+// (arithmetic, concatenation or a non-boolean literal at its root is a
+// load error); and to must give a string or a
 // list of strings (checked at load where the type is known, else at run
 // time). Expressions are limited to 4096 bytes and 1000 syntax nodes, and
 // each run to expr's memory budget of 1,000,000 units.

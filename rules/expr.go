@@ -89,6 +89,9 @@ func (c *compiler) compileExpr(what, src string, at valuePos, kind exprKind, wit
 	if !c.checkNames(what, src, at, tree.Node) {
 		return nil
 	}
+	if kind == kindBool && !c.checkBoolean(what, src, at, tree.Node) {
+		return nil
+	}
 	opts := c.exprOpts
 	if withItem {
 		opts = c.itemExprOpts

@@ -35,6 +35,14 @@ func TestLoadBadFiles(t *testing.T) {
 			`unknown-key.yaml:4:5: rule: unknown key "wehn" (did you mean "when"?)`}},
 		{"non-boolean when", []string{"non-bool-when.yaml"}, []string{
 			`non-bool-when.yaml:4:11: when: expected bool, but got int`}},
+		{"when that can never be boolean", []string{"never-bool-when.yaml"}, []string{
+			`never-bool-when.yaml:2:58: when: must be boolean, found a number or a string (the result of "+")`,
+			`never-bool-when.yaml:3:59: when: must be boolean, found a number or a string (the result of "+")`,
+			`never-bool-when.yaml:4:63: when: must be boolean, found a number (the result of "*")`,
+			`never-bool-when.yaml:5:51: when: must be boolean, found a string literal`,
+			`never-bool-when.yaml:6:50: when: must be boolean, found nil`,
+			`never-bool-when.yaml:7:64: when: must be boolean, found a number literal`,
+			`never-bool-when.yaml:12:13: when: must be boolean, found a number (the result of "**")`}},
 		{"unknown name", []string{"unknown-name.yaml"}, []string{
 			`unknown-name.yaml:4:12: when: unknown name evnt`}},
 		{"unknown name in a block scalar", []string{"unknown-name-block.yaml"}, []string{
