@@ -149,7 +149,26 @@ func (c *compiler) compileRule(f *fileCtx, n *yaml.Node) *ruleNode {
 		c.compileDedup(f, r, fd, withItem)
 	}
 	rn.ok = len(c.errs.errs) == before
+	if rn.ok {
+		r.eventField = r.readsEventField()
+	}
 	return rn
+}
+
+// readsEventField returns the first field of event the rule reads, in the
+// order when, for_each, to, message, dedup key; "" when it reads none.
+func (r *Rule) readsEventField() string {
+	for _, p := range []*program{r.when, r.forEach, r.to} {
+		if p != nil && p.eventField != "" {
+			return p.eventField
+		}
+	}
+	for _, t := range []*tmpl{r.message, r.dedupKey} {
+		if t != nil && t.eventField != "" {
+			return t.eventField
+		}
+	}
+	return ""
 }
 
 // compileOn compiles the trigger.

@@ -108,8 +108,10 @@
 // when, to, the message and the dedup key (so when can test item); items
 // whose rendered message and dedup key are equal become one Notification
 // with the union of their identities. A run-time error (a missing key, a
-// non-string identity) is a Failure for that rule (for for_each, one
-// Failure lists the failed items while the others still notify), and the
-// other rules go on. Compiled rules are shared read-only; Evaluate is safe
+// non-string identity) is a Failure for that rule, with Reason ReasonRender,
+// or ReasonDecode when the rule reads fields of the event and the payload
+// is not a JSON object (an array, a number, or a string from a text/plain
+// or non-JSON body). For for_each, one Failure lists the failed items
+// while the others still notify. The other rules go on. Compiled rules are shared read-only; Evaluate is safe
 // for concurrent use.
 package rules

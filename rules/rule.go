@@ -59,6 +59,10 @@ type Rule struct {
 	groupIDs []string // identities of Groups, deduplicated
 	message  *tmpl    // never nil
 	dedupKey *tmpl    // nil without dedup
+	// eventField is a field of event the rule reads ("event.status"), or
+	// "" when it reads none: such a rule fails with ReasonDecode on a
+	// payload that is not an object.
+	eventField string
 }
 
 // Set is a loaded, compiled and indexed set of rules. It is immutable and

@@ -15,6 +15,9 @@ type tmpl struct {
 	what string // rule key, for messages: "text", "script", "dedup.key"
 	at   valuePos
 	js   bool // script: values are emitted as JavaScript literals
+	// eventField is the first field of .event the template reads
+	// ("event.status"), or "".
+	eventField string
 	// fast, when not nil, renders the template without text/template: it
 	// is the template's text and field references in order (a template of
 	// plain text and {{ .a.b }} actions, the common case).

@@ -105,6 +105,7 @@ func (w *templateWalker) pipe(p *parse.PipeNode, rootDot bool) {
 			now := &parse.VariableNode{NodeType: parse.NodeVariable, Pos: id.Pos, Ident: []string{"$", "now"}}
 			cmd.Args = append([]parse.Node{id, now}, cmd.Args[1:]...)
 		}
+		w.indexOfEvent(cmd, rootDot)
 		for _, arg := range cmd.Args {
 			w.arg(arg, rootDot)
 		}
@@ -128,9 +129,43 @@ func (w *templateWalker) arg(n parse.Node, rootDot bool) {
 	}
 }
 
+// indexOfEvent records {{ index .event "key" }} as a read of event.key.
+func (w *templateWalker) indexOfEvent(cmd *parse.CommandNode, rootDot bool) {
+	if len(cmd.Args) < 3 {
+		return
+	}
+	if id, ok := cmd.Args[0].(*parse.IdentifierNode); !ok || id.Ident != "index" {
+		return
+	}
+	key, ok := cmd.Args[2].(*parse.StringNode)
+	if !ok {
+		return
+	}
+	switch x := cmd.Args[1].(type) {
+	case *parse.FieldNode:
+		if rootDot && len(x.Ident) == 1 && x.Ident[0] == "event" {
+			w.readsEvent(key.Text)
+		}
+	case *parse.VariableNode:
+		if len(x.Ident) == 2 && x.Ident[0] == "$" && x.Ident[1] == "event" {
+			w.readsEvent(key.Text)
+		}
+	}
+}
+
+// readsEvent records that the template reads field key of event.
+func (w *templateWalker) readsEvent(key string) {
+	if w.tp.eventField == "" {
+		w.tp.eventField = fieldName(key)
+	}
+}
+
 // ref checks a reference to the template data: root name, dataset and
 // meta field.
 func (w *templateWalker) ref(n parse.Node, path []string) {
+	if path[0] == "event" && len(path) > 1 {
+		w.readsEvent(path[1])
+	}
 	switch root := path[0]; {
 	case root == "item" && !w.withItem:
 		w.fail(n, "unknown name .item (item is only defined in for_each rules)")
