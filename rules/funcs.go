@@ -52,6 +52,7 @@ func templateFuncs() template.FuncMap {
 		"date":      dateFunc,
 		"daysUntil": func(now time.Time, v any) (int, error) { return daysBetween(v, now) },
 		"daysSince": func(now time.Time, v any) (int, error) { d, err := daysBetween(v, now); return -d, err },
+		"printf":    printfFunc,
 		outText:     formatText,
 		outJS:       formatJS,
 		rangeFunc:   chargeRange,
