@@ -59,8 +59,9 @@
 // reads UTC); korelay adds:
 //
 //	daysUntil(t)  calendar days from now's date to t's date (negative when
-//	              past); t is a time or a string (RFC 3339 or YYYY-MM-DD; a
-//	              plain date is that day in now's time zone)
+//	              past); t is a time, a string (RFC 3339 or YYYY-MM-DD; a
+//	              plain date is that day in now's time zone) or a number of
+//	              Unix seconds
 //	daysSince(t)  -daysUntil(t)
 //
 // when must be boolean: checked at load by the type checker and, where the
@@ -76,18 +77,14 @@
 // text, script and dedup.key are Go text/template templates, parsed at load,
 // whose data is {event, meta, item, data, now} (.event.customer.name). A
 // reference to a missing key, or a value that is null, is an error for that
-// notification (a Failure), never "<no value>"; for optional values use
-// index, which yields null for a missing key, with default:
-// {{ index .event "nickname" | default "there" }}. {{define}},
-// {{template}} and {{block}} are not allowed. Functions, besides
-// text/template's own (index, len, printf, eq, and, ...):
-//
-//	lower, upper, trim   change a value's case, trim spaces
-//	default D V          V, or D when V is null or empty
-//	join SEP LIST        join a list's elements
-//	json V               V as JSON
-//	date LAYOUT T        format a time (or a string read as one) with a Go layout
-//	daysUntil T          as in expressions; also daysSince
+// notification (a Failure), never "<no value>"; default, given a field
+// directly, turns a missing key into its default:
+// {{ .event.nickname | default "there" }}. {{define}}, {{template}} and
+// {{block}} are not allowed. Besides text/template's own functions, the
+// helpers are lower, upper, trim, default, get, join, json, number, printf
+// (which overrides text/template's and adapts JSON numbers to the verbs),
+// date, daysUntil and daysSince; docs/rules.md describes each with an
+// example.
 //
 // Values render as written: strings as they are, integers with all their
 // digits, floats without an exponent where exact, times in RFC 3339, lists

@@ -53,6 +53,8 @@ func templateFuncs() template.FuncMap {
 		"daysUntil": func(now time.Time, v any) (int, error) { return daysBetween(v, now) },
 		"daysSince": func(now time.Time, v any) (int, error) { d, err := daysBetween(v, now); return -d, err },
 		"printf":    printfFunc,
+		"number":    numberFunc,
+		"get":       getFunc,
 		outText:     formatText,
 		outJS:       formatJS,
 		rangeFunc:   chargeRange,
@@ -80,7 +82,8 @@ func defaultFunc(def, v any) any {
 	return v
 }
 
-// joinFunc joins the elements of a list with sep.
+// joinFunc joins the elements of a list with sep, each rendered as text
+// ({{ . }}) renders it.
 func joinFunc(sep string, list any) (string, error) {
 	var parts []string
 	switch x := list.(type) {
@@ -96,12 +99,24 @@ func joinFunc(sep string, list any) (string, error) {
 			parts[i] = s
 		}
 	default:
-		return "", fmt.Errorf("join: expected a list, found %T", list)
+		rv := reflect.ValueOf(list)
+		if list == nil || rv.Kind() != reflect.Slice && rv.Kind() != reflect.Array {
+			return "", fmt.Errorf("join: expected a list, found %s", describeValue(list))
+		}
+		parts = make([]string, rv.Len())
+		for i := range parts {
+			s, err := formatText(rv.Index(i).Interface())
+			if err != nil {
+				return "", fmt.Errorf("join: element %d: %w", i, err)
+			}
+			parts[i] = s
+		}
 	}
 	return strings.Join(parts, sep), nil
 }
 
-// dateFunc formats a time (or a string read as one) with a Go layout.
+// dateFunc formats a time with a Go layout; a string is read as RFC 3339
+// (or YYYY-MM-DD), a number as Unix seconds (see toTime).
 func dateFunc(layout string, v any) (string, error) {
 	t, err := toTime(v)
 	if err != nil {

@@ -110,6 +110,7 @@ func (w *templateWalker) pipe(p *parse.PipeNode, rootDot bool) {
 			w.arg(arg, rootDot)
 		}
 	}
+	w.lenientDefault(p)
 }
 
 func (w *templateWalker) arg(n parse.Node, rootDot bool) {
@@ -129,12 +130,10 @@ func (w *templateWalker) arg(n parse.Node, rootDot bool) {
 	}
 }
 
-// indexOfEvent records {{ index .event "key" }} as a read of event.key.
+// indexOfEvent records {{ index .event "key" }} and {{ get .event "key" }}
+// as a read of event.key.
 func (w *templateWalker) indexOfEvent(cmd *parse.CommandNode, rootDot bool) {
-	if len(cmd.Args) < 3 {
-		return
-	}
-	if id, ok := cmd.Args[0].(*parse.IdentifierNode); !ok || id.Ident != "index" {
+	if len(cmd.Args) < 3 || !isCall(cmd, "index") && !isCall(cmd, "get") {
 		return
 	}
 	key, ok := cmd.Args[2].(*parse.StringNode)
