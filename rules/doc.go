@@ -88,11 +88,14 @@
 //
 // Values render as written: strings as they are, integers with all their
 // digits, floats without an exponent where exact, times in RFC 3339, lists
-// and maps as JSON. In a script message, every interpolated value is
-// emitted as a JavaScript literal (strings quoted, with quotes, backslashes,
-// backticks, "$", "/", "<", ">", "&", U+2028, U+2029 and control characters
-// escaped), so event data can never become code, even inside a template
-// literal, a comment or a script element.
+// and maps as JSON. In a script message the template's text is read as
+// JavaScript at load, and each value is escaped for where it stands: in
+// code (and comments) as a JavaScript literal, inside a string or
+// template literal the author wrote as escaped string content without
+// quotes. Event data can therefore never end a string, template literal,
+// comment or script element; a value in a regular expression literal, a
+// '/' that may divide or start one, and a branch that does not end in the
+// context it starts in are load errors.
 //
 // # Evaluation
 //

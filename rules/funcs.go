@@ -42,7 +42,7 @@ func chargeRange(b *rangeBudget, v any) (any, error) {
 
 // templateFuncs returns the functions of templates; see doc.go.
 func templateFuncs() template.FuncMap {
-	return template.FuncMap{
+	m := template.FuncMap{
 		"lower":     func(v any) (string, error) { s, err := formatText(v); return strings.ToLower(s), err },
 		"upper":     func(v any) (string, error) { s, err := formatText(v); return strings.ToUpper(s), err },
 		"trim":      func(v any) (string, error) { s, err := formatText(v); return strings.TrimSpace(s), err },
@@ -55,10 +55,12 @@ func templateFuncs() template.FuncMap {
 		"printf":    printfFunc,
 		"number":    numberFunc,
 		"get":       getFunc,
-		outText:     formatText,
-		outJS:       formatJS,
 		rangeFunc:   chargeRange,
 	}
+	for e := range escaperFuncs {
+		m[escaper(e).name()] = escaper(e).format
+	}
+	return m
 }
 
 // defaultFunc returns v, or def when v is null or empty.

@@ -48,7 +48,7 @@ func startOf(src string, p int, s string) int {
 
 // list walks a list; rootDot says whether dot is still the template data
 // (it is not inside range and with).
-func (w *templateWalker) list(l *parse.ListNode, rootDot bool, out string) {
+func (w *templateWalker) list(l *parse.ListNode, rootDot bool) {
 	if l == nil {
 		return
 	}
@@ -57,25 +57,25 @@ func (w *templateWalker) list(l *parse.ListNode, rootDot bool, out string) {
 		case *parse.ActionNode:
 			w.pipe(n.Pipe, rootDot)
 			if len(n.Pipe.Decl) == 0 {
-				n.Pipe.Cmds = append(n.Pipe.Cmds, w.command(n.Pos, out))
+				n.Pipe.Cmds = append(n.Pipe.Cmds, w.command(n.Pos, w.tp.escaperOf(n).name()))
 			}
 		case *parse.IfNode:
-			w.branch(&n.BranchNode, rootDot, rootDot, out)
+			w.branch(&n.BranchNode, rootDot, rootDot)
 		case *parse.RangeNode:
-			w.branch(&n.BranchNode, false, rootDot, out)
+			w.branch(&n.BranchNode, false, rootDot)
 			n.Pipe.Cmds = append(n.Pipe.Cmds, w.rangeGuard(n.Pos))
 		case *parse.WithNode:
-			w.branch(&n.BranchNode, false, rootDot, out)
+			w.branch(&n.BranchNode, false, rootDot)
 		case *parse.TemplateNode:
 			w.fail(n, "{{template}} is not supported in rule templates")
 		}
 	}
 }
 
-func (w *templateWalker) branch(b *parse.BranchNode, bodyRoot, elseRoot bool, out string) {
+func (w *templateWalker) branch(b *parse.BranchNode, bodyRoot, elseRoot bool) {
 	w.pipe(b.Pipe, elseRoot)
-	w.list(b.List, bodyRoot, out)
-	w.list(b.ElseList, elseRoot, out)
+	w.list(b.List, bodyRoot)
+	w.list(b.ElseList, elseRoot)
 }
 
 // command returns a command calling fn, to be appended to a pipeline.
