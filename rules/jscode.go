@@ -31,8 +31,10 @@ func (s *jsState) code(r rune) string {
 	switch {
 	case isLineTerminator(r):
 		s.lineStart = yes
+		s.blank()
 		return ""
 	case isJSSpace(r):
+		s.blank()
 		return ""
 	case r == '-' && (dashes > 0 || s.lineStart != no):
 		s.dashes = dashes + 1
@@ -66,9 +68,11 @@ func (s *jsState) pending(r rune) (msg string, done bool) {
 		switch r {
 		case '/':
 			s.mode = jsLineComment
+			s.blank()
 			return "", true
 		case '*':
 			s.mode = jsBlockComment
+			s.blank()
 			return "", true
 		}
 		if msg := s.slashToken(); msg != "" || s.mode != jsCode {
@@ -200,6 +204,10 @@ func (s *jsState) plusMinus(c byte) {
 		s.slash, s.opUnknown = slashAmbiguous, true
 	}
 }
+
+// blank records white space or a comment, which ends a run of '+' or '-'
+// ("+ +" is two operators, "++" one).
+func (s *jsState) blank() { s.opRun, s.opCount = 0, 0 }
 
 // operator records a token after which a '/' starts a regexp.
 func (s *jsState) operator() {

@@ -66,6 +66,11 @@ func TestScriptContexts(t *testing.T) {
 		{"range in a string", `x = "{{ range .event.l }}{{ . }}{{ end }}"`, `x = "12"`},
 		{"objects and lists", `x = {{ .event }}; y = {{ .event.l }}`, `x = ({"l":[1,2],"m":-1,"n":5,"v":"a\"b"}); y = [1,2]`},
 		{"an object at a statement's start", "{{ .event }}\n/2; '{{ .event.v }}'", "({\"l\":[1,2],\"m\":-1,\"n\":5,\"v\":\"a\\\"b\"})\n/2; 'a\\u0022b'"},
+		{"unary plus after plus", `x = a+ +/"/.source; {{ .event.v }}`, `x = a+ +/"/.source; "a\"b"`},
+		{"increment", `x = a++ /"/ 1; {{ .event.v }}`, `x = a++ /"/ 1; a\u0022b`},
+		{"keyword as a property", `x = a.return /"/ 1; {{ .event.v }}`, `x = a.return /"/ 1; a\u0022b`},
+		{"regexp in ${}", "x = `${ /}/.source + {{ .event.v }} }`", "x = `${ /}/.source + \"a\\\"b\" }`"},
+		{"block comment before -->", "/* a\n*/ --> \"\nx = {{ .event.v }}", "/* a\n*/ --> \"\nx = \"a\\\"b\""},
 		{"for await", "for await (x of y) /'/.test(x); '{{ .event.v }}'", "for await (x of y) /'/.test(x); 'a\\u0022b'"},
 
 		{"regexp", `x = /{{ .event.v }}/`, "load error: rules.yaml:1:6: notify.script: values cannot be interpolated into a regular expression literal; build it with new RegExp(…) from a string"},

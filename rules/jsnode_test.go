@@ -14,15 +14,19 @@ import (
 
 // nodeProgram runs batches of scripts: each stdin line is a JSON object
 // {"scripts": [...], "timeout": ms}, answered on stdout by a JSON list of
-// what each script printed (print is the only global the batch starts
-// with), with "ERROR name" for an exception.
+// what each script printed (print is the global the batch starts with,
+// besides pwn, which prints INJECTED for values that try to run it), with
+// "ERROR name" for an exception.
 const nodeProgram = `
 const vm = require("vm");
 const rl = require("readline").createInterface({input: process.stdin});
 rl.on("line", (line) => {
   const batch = JSON.parse(line);
   let out;
-  const ctx = vm.createContext({print: (...a) => out.push(a.map(String).join(" "))});
+  const ctx = vm.createContext({
+    print: (...a) => out.push(a.map(String).join(" ")),
+    pwn: () => out.push("INJECTED"),
+  });
   const results = batch.scripts.map((src) => {
     out = [];
     try {
@@ -204,6 +208,7 @@ var hostileValues = []string{
 	"\r print('pwned')", "\u2028 print('pwned')", "\u2029", "\x00\x01\x1f\x7f", "a\xffb\xc3",
 	"é ü 😀 \u202e", "/", "//", "/*", "*/", "/re/", "${", "}", "{", "`", "'", `"`, "\\u0022", "\\x22",
 	"-1", "1e3", "true", "null", "__proto__", "constructor", "{{", "%!d(MISSING)",
+	"+pwn()+", `"+pwn()+"`, `'+pwn()+'`, "`+pwn()+`", "${pwn()}", ");pwn();(",
 }
 
 // Every hostile value in every context prints exactly itself, and no
