@@ -272,7 +272,15 @@ func (s *jsState) action() (jsMode, string) {
 			return jsCode, ""
 		}
 	case jsRegexp, jsRegexpClass:
-	default:
+	case jsDQString, jsSQString, jsTemplate:
+		// string content may be empty: then the unfinished token goes on
+		// with the text after the value.
+		if s.pend != pendNone {
+			s.emptyPend = s.pend
+		}
+		s.pend = pendNone
+		return s.mode, ""
+	default: // comments: a literal, never empty
 		s.pend = pendNone
 		return s.mode, ""
 	}

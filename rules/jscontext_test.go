@@ -82,6 +82,10 @@ func TestScriptContexts(t *testing.T) {
 		{"break inside a string", `{{ range .event.l }}"{{ break }}"{{ end }}`, "load error: rules.yaml:1:22: notify.script: {{break}} in a \"…\" string, but the {{range}} body starts in code"},
 		{"word split by a branch", `x = a{{ if .event.n }}b{{ end }}`, "load error: rules.yaml:1:23: notify.script: a word split by {{if}}, {{else}}, {{range}} or {{end}}: keep each word whole inside or outside the branch"},
 		{"hashbang in a branch", "{{ if .event.n }}#!x\n{{ end }}", "load error: rules.yaml:1:18: notify.script: #! at the start of a {{if}}, {{range}} or {{with}} body: a script may start with #! only outside them"},
+		{"dollar, empty value, brace", "x = `${{ .event.e }}{ 1 }`", "load error: rules.yaml:1:21: notify.script: a value that may be empty between a '\\' or '$' and this character: the script would read differently when it is; move the value or the character"},
+		{"backslash, empty value, quote", `x = "\{{ .event.e }}"`, "load error: rules.yaml:1:21: notify.script: a value that may be empty between a '\\' or '$' and this character: the script would read differently when it is; move the value or the character"},
+		{"dollar before a value", "x = `Total: ${{ .event.n }}.`", "x = `Total: $5.`"},
+		{"backslash before a value", `x = "\{{ .event.v }}a"`, `x = "\a\u0022ba"`},
 		{"line break in a string", "x = 'a\nb'", "load error: rules.yaml:1:7: notify.script: a line break inside a string literal: the string is not closed on its line"},
 	}
 	for _, tt := range tests {

@@ -18,7 +18,7 @@ var breakouts = []string{
 	`\";print("INJECTED");//`, `");print("INJECTED");("`, "`+print(\"INJECTED\")+`",
 	`-->print("INJECTED")`, `<!--x` + "\nprint(\"INJECTED\")",
 	`+pwn()+`, `"+pwn()+"`, `'+pwn()+'`, "`+pwn()+`", `${pwn()}`, `);pwn();(`, `*/pwn()/*`, "\npwn()//",
-	`}+pwn()+{`, "\u2028pwn()//", `-->pwn()`,
+	`}+pwn()+{`, "\u2028pwn()//", `-->pwn()`, `pwn()`,
 }
 
 // trickyScripts are author templates whose JavaScript contexts are hard
@@ -40,6 +40,7 @@ var trickyScripts = []string{
 	"x = /a/ /2/ 1; '{{ .event.v }}'", "`$`+`{{ .event.v }}`", "`$${{ .event.v }}`", "x = a.if (b) / \"{{ .event.v }}\"",
 	"#!/bin/node \"\nprint({{ .event.v }})", "x = a; {{ if .event.v }}/*{{ .event.v }}*/{{ end }} '{{ .event.v }}'",
 	"{{ range .event.l }}x = {{ . }};{{ end }} y = \"{{ .event.v }}\"", "x = 1 --> 0; \"{{ .event.v }}\"",
+	"x = `${{ .event.e }}{ {{ .event.v }} }`", "x = \"\\{{ .event.e }}\" + {{ .event.v }} + \"\"",
 }
 
 // checkNoBreakout loads src as a script template and, if it loads, runs
@@ -57,7 +58,7 @@ func checkNoBreakout(t *testing.T, node *nodeRunner, c *compiler, st *evalState,
 	var scripts []string
 	for _, v := range breakouts {
 		st.reset(&Event{Source: SourceWebhook, Trigger: "orders",
-			Payload: map[string]any{"v": v, "l": []any{v, v}, "o": map[string]any{"k": v}}}, nil)
+			Payload: map[string]any{"v": v, "e": "", "l": []any{v, v}, "o": map[string]any{"k": v}}}, nil)
 		out, err := tp.render(st, false)
 		if err != nil {
 			return // the template refers to data the event lacks

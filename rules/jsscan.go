@@ -21,6 +21,14 @@ func (s *jsState) feed(text string) error {
 // next advances the state over one character; it returns a message when
 // the character cannot be read safely.
 func (s *jsState) next(r rune) string {
+	if s.emptyPend != pendNone {
+		p := s.emptyPend
+		s.emptyPend = pendNone
+		if s.readsDifferently(p, r) {
+			return "a value that may be empty between a '\\' or '$' and this character: " +
+				"the script would read differently when it is; move the value or the character"
+		}
+	}
 	if s.noHash {
 		s.noHash = false
 		if r == '#' {
@@ -59,6 +67,21 @@ func (s *jsState) next(r rune) string {
 		return s.code(r)
 	}
 	return ""
+}
+
+// readsDifferently reports whether r, in a string or template literal,
+// means something else after the unfinished token p (a '\' or '$' before
+// a value that turned out empty) than without it.
+func (s *jsState) readsDifferently(p jsPending, r rune) bool {
+	switch p {
+	case pendDollar:
+		return r == '{'
+	case pendEscape, pendEscapeCR:
+		return r == '\\' || isLineTerminator(r) ||
+			s.mode == jsDQString && r == '"' || s.mode == jsSQString && r == '\'' ||
+			s.mode == jsTemplate && (r == '`' || r == '$' || r == '{')
+	}
+	return false
 }
 
 // str reads a character of a string literal closed by quote.

@@ -96,6 +96,11 @@ type jsState struct {
 	cutWord bool
 	// noHash: the script's start is a branch boundary, where #! is refused.
 	noHash bool
+	// emptyPend is the unfinished token ('\' or '$') before a value in a
+	// string or template literal: should the value be empty, the token goes
+	// on with the next character, which is refused when that changes how
+	// it reads.
+	emptyPend jsPending
 	// Where branches ended differently: whether the word after is a
 	// property name, the keyword before a '(', the run of '+' or '-'
 	// before, and the run of '-' at a line start.
@@ -137,6 +142,9 @@ func joinJS(s, t jsState) jsState {
 		s.dashes, s.dashUnknown = 0, true
 	}
 	s.cutWord = s.cutWord || t.cutWord
+	if s.emptyPend == pendNone {
+		s.emptyPend = t.emptyPend
+	}
 	s.noHash = s.noHash || t.noHash
 	s.dotUnknown = s.dotUnknown || t.dotUnknown
 	s.wordUnknown = s.wordUnknown || t.wordUnknown
