@@ -14,8 +14,8 @@ type tmpl struct {
 	src  string
 	what string // rule key, for messages: "text", "script", "dedup.key"
 	at   valuePos
-	js   bool // script: values are escaped for their JavaScript context
-	// escapers are the script's actions' escapers (nil for text).
+	// escapers are a script's actions' escapers, by the JavaScript
+	// context of each (nil for text).
 	escapers map[*parse.ActionNode]escaper
 	// eventField is the first field of .event the template reads
 	// ("event.status"), or "".
@@ -70,7 +70,7 @@ func (c *compiler) compileTemplate(rule, what, src string, at valuePos, js, with
 		c.errs.addErr(at.at(line, 0), err, "%s: template: %s", what, msg)
 		return nil
 	}
-	tp := &tmpl{t: t, src: src, what: what, at: at, js: js}
+	tp := &tmpl{t: t, src: src, what: what, at: at}
 	w := &templateWalker{c: c, tp: tp, tree: t.Tree, withItem: withItem, ok: true}
 	if len(t.Templates()) > 1 {
 		w.fail(t.Root, "{{define}} and {{block}} are not supported in rule templates")
