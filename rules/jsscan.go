@@ -21,26 +21,8 @@ func (s *jsState) feed(text string) error {
 // next advances the state over one character; it returns a message when
 // the character cannot be read safely.
 func (s *jsState) next(r rune) string {
-	if s.emptyPend != pendNone {
-		p := s.emptyPend
-		s.emptyPend = pendNone
-		if s.readsDifferently(p, r) {
-			return "a value that may be empty between a '\\' or '$' and this character: " +
-				"the script would read differently when it is; move the value or the character"
-		}
-	}
-	if s.noHash {
-		s.noHash = false
-		if r == '#' {
-			return "#! at the start of a {{if}}, {{range}} or {{with}} body: a script may start with #! only outside them"
-		}
-	}
-	if s.start {
-		s.start = false
-		if r == '#' {
-			s.pend = pendHash
-			return ""
-		}
+	if msg, done := s.first(r); done || msg != "" {
+		return msg
 	}
 	switch s.mode {
 	case jsCode:
@@ -67,6 +49,34 @@ func (s *jsState) next(r rune) string {
 		return s.code(r)
 	}
 	return ""
+}
+
+// first handles what only the character after a value or a branch
+// boundary, or the script's first character, may be; done says r was
+// consumed.
+func (s *jsState) first(r rune) (msg string, done bool) {
+	if s.emptyPend != pendNone {
+		p := s.emptyPend
+		s.emptyPend = pendNone
+		if s.readsDifferently(p, r) {
+			return "a value that may be empty between a '\\' or '$' and this character: " +
+				"the script would read differently when it is; move the value or the character", true
+		}
+	}
+	if s.noHash {
+		s.noHash = false
+		if r == '#' {
+			return "#! at the start of a {{if}}, {{range}} or {{with}} body: a script may start with #! only outside them", true
+		}
+	}
+	if s.start {
+		s.start = false
+		if r == '#' {
+			s.pend = pendHash
+			return "", true
+		}
+	}
+	return "", false
 }
 
 // readsDifferently reports whether r, in a string or template literal,
