@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/korelay/korelay/internal/subject"
 )
 
 // ErrSubjectsOverlap reports that the ingest stream cannot capture a subject
@@ -186,21 +188,11 @@ func normalizeSubjects(subjects []string) ([]string, error) {
 	return out, nil
 }
 
-// checkSubject reports whether s is a valid subject pattern.
+// checkSubject reports whether s is a valid subject pattern, exactly as
+// nats-server judges it.
 func checkSubject(s string) error {
-	if s == "" || strings.ContainsAny(s, " \t\r\n") {
-		return fmt.Errorf("invalid subject %q", s)
-	}
-	tokens := strings.Split(s, ".")
-	for i, t := range tokens {
-		switch {
-		case t == "":
-			return fmt.Errorf("invalid subject %q: empty token", s)
-		case t == ">" && i != len(tokens)-1:
-			return fmt.Errorf("invalid subject %q: '>' must be the last token", s)
-		case t != ">" && t != "*" && strings.ContainsAny(t, "*>"):
-			return fmt.Errorf("invalid subject %q: wildcards must be whole tokens", s)
-		}
+	if err := subject.Check(s); err != nil {
+		return fmt.Errorf("invalid %w", err)
 	}
 	return nil
 }
@@ -208,17 +200,5 @@ func checkSubject(s string) error {
 // covers reports whether every subject matching pattern b also matches
 // pattern a.
 func covers(a, b string) bool {
-	at, bt := strings.Split(a, "."), strings.Split(b, ".")
-	for i, t := range at {
-		if t == ">" {
-			return i < len(bt)
-		}
-		if i >= len(bt) {
-			return false
-		}
-		if (t == "*" && bt[i] == ">") || (t != "*" && t != bt[i]) {
-			return false
-		}
-	}
-	return len(at) == len(bt)
+	return subject.Covers(a, b)
 }

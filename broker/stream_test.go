@@ -158,7 +158,7 @@ func TestNormalizeSubjects(t *testing.T) {
 		{"empty", nil, []string{}, false},
 		{"empty token", []string{"a..b"}, nil, true},
 		{"gt not last", []string{"a.>.b"}, nil, true},
-		{"partial wildcard", []string{"a.b*"}, nil, true},
+		{"star inside a token is literal", []string{"a.b*", "a.*"}, []string{"a.*"}, false},
 		{"space", []string{"a b"}, nil, true},
 	}
 	for _, tt := range tests {
@@ -186,6 +186,8 @@ func TestCovers(t *testing.T) {
 		{"a.b", "a.*", false},
 		{">", "x.y", true},
 		{"a.*.c", "a.b.c", true},
+		{"a.*", "a.b*", true},
+		{"a.*x", "a.b", false},
 	}
 	for _, tt := range tests {
 		if got := covers(tt.a, tt.b); got != tt.want {

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/korelay/korelay/internal/yamlerr"
 )
 
 // DefaultFile is the configuration file used when -config is not given.
@@ -85,7 +87,7 @@ func Parse(file string, data []byte, lookup func(string) (string, bool)) (*Confi
 		keyPositions: map[string]Position{}, envVars: map[string]string{}}
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
-		return nil, fmt.Errorf("%s: %s", file, yamlSyntaxError(err))
+		return nil, yamlSyntaxError(file, data, err)
 	}
 	if len(doc.Content) == 0 {
 		return nil, fmt.Errorf("%s: the configuration file is empty", file)
@@ -135,16 +137,12 @@ func recordEnvVars(n *yaml.Node, path string, used map[*yaml.Node]string, out ma
 	}
 }
 
-func yamlSyntaxError(err error) string {
-	// yaml.v3 syntax errors read "yaml: line 3: did not find expected key".
-	msg := err.Error()
-	var line int
-	var rest string
-	if n, _ := fmt.Sscanf(msg, "yaml: line %d:", &line); n == 1 {
-		rest = msg[len(fmt.Sprintf("yaml: line %d: ", line)):]
-		return fmt.Sprintf("%d:1: %s", line, rest)
-	}
-	return msg
+// yamlSyntaxError reports a YAML syntax error in file's data as
+// "file:line:col: message", as rule files report theirs (a tab in
+// indentation at the tab's own line and column).
+func yamlSyntaxError(file string, data []byte, err error) error {
+	line, col, msg := yamlerr.Locate(data, err)
+	return fmt.Errorf("%s:%d:%d: %s", file, line, col, msg)
 }
 
 func (c *Config) applyDefaults() {

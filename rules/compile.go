@@ -12,6 +12,7 @@ import (
 	"github.com/expr-lang/expr"
 	"gopkg.in/yaml.v3"
 
+	"github.com/korelay/korelay/internal/subject"
 	"github.com/korelay/korelay/rules/schedule"
 )
 
@@ -86,10 +87,12 @@ func validName(s string) bool {
 type ruleNode struct {
 	rule   *Rule
 	nameAt pos
+	ok     bool // compiled without errors
 }
 
-// compileRule compiles one rule mapping; it returns nil after reporting
-// any problem.
+// compileRule compiles one rule mapping. It returns nil when n is not a
+// mapping; a rule with errors is returned with ok false, so that its name
+// still takes part in the duplicate check.
 func (c *compiler) compileRule(f *fileCtx, n *yaml.Node) *ruleNode {
 	before := len(c.errs.errs)
 	fields, ok := f.mapping(n, "rule", ruleKeys...)
@@ -145,10 +148,27 @@ func (c *compiler) compileRule(f *fileCtx, n *yaml.Node) *ruleNode {
 	if fd, ok := fields["dedup"]; ok {
 		c.compileDedup(f, r, fd, withItem)
 	}
-	if len(c.errs.errs) > before {
-		return nil
+	rn.ok = len(c.errs.errs) == before
+	if rn.ok {
+		r.eventField = r.readsEventField()
 	}
 	return rn
+}
+
+// readsEventField returns the first field of event the rule reads, in the
+// order when, for_each, to, message, dedup key; "" when it reads none.
+func (r *Rule) readsEventField() string {
+	for _, p := range []*program{r.when, r.forEach, r.to} {
+		if p != nil && p.eventField != "" {
+			return p.eventField
+		}
+	}
+	for _, t := range []*tmpl{r.message, r.dedupKey} {
+		if t != nil && t.eventField != "" {
+			return t.eventField
+		}
+	}
+	return ""
 }
 
 // compileOn compiles the trigger.
@@ -184,7 +204,7 @@ func (c *compiler) compileOn(f *fileCtx, r *Rule, fd field) {
 	if t, ok := fields["nats"]; ok {
 		if s, ok := f.scalar(t, "on.nats"); ok {
 			r.On.NATS = s
-			if err := validSubjectPattern(s); err != nil {
+			if err := subject.Check(s); err != nil {
 				f.errorf(resolve(t.val), "on.nats: %v", err)
 			}
 		}

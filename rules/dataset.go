@@ -6,25 +6,34 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"maps"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/korelay/korelay/internal/yamlerr"
 )
 
-// loadDatasets reads every dataset; it returns data.NAME values and the
-// files read, sorted by dataset name.
-func loadDatasets(paths map[string]string, errs *errorList) (map[string]any, []string) {
-	data := make(map[string]any, len(paths))
+// loadDatasets reads every dataset of env; it returns data.NAME values and
+// the files read, sorted by dataset name. shown names files in messages.
+func loadDatasets(env Env, shown func(string) string, errs *errorList) (map[string]any, []string) {
+	data := make(map[string]any, len(env.Datasets))
 	var files []string
-	for _, name := range slices.Sorted(maps.Keys(paths)) {
-		path := paths[name]
+	for _, name := range slices.Sorted(maps.Keys(env.Datasets)) {
+		path := env.Datasets[name]
 		files = append(files, path)
-		v, err := loadDataset(path)
+		src, err := ReadFile(path, MaxDatasetSize)
 		if err != nil {
-			p := pos{file: path, line: 1, col: 1}
+			datasetReadError(name, shown(path), env.DatasetPos[name], err, errs)
+			continue
+		}
+		v, err := decodeDataset(path, src)
+		if err != nil {
+			p := pos{file: shown(path), line: 1, col: 1}
 			var pe *positionError
 			if errors.As(err, &pe) {
 				p.line, p.col = pe.line, pe.col
@@ -37,6 +46,37 @@ func loadDatasets(paths map[string]string, errs *errorList) (map[string]any, []s
 	return data, files
 }
 
+// datasetReadError reports a dataset file that cannot be read at the
+// config key naming it (at, "file:line:col"), or without one at the file.
+func datasetReadError(name, file, at string, err error, errs *errorList) {
+	var pe *fs.PathError
+	if p, ok := parsePos(at); ok && errors.As(err, &pe) {
+		errs.addErr(p, err, "datasets.%s: %s %s: %v", name, pe.Op, file, pe.Err)
+		return
+	}
+	errs.addErr(pos{file: file, line: 1, col: 1}, err, "dataset %q: read: %v", name, errors.Unwrap(err))
+}
+
+// parsePos reads "file:line:col"; the file may itself contain colons.
+func parsePos(s string) (pos, bool) {
+	rest, colStr, ok1 := cutLast(s, ":")
+	file, lineStr, ok2 := cutLast(rest, ":")
+	line, err1 := strconv.Atoi(lineStr)
+	col, err2 := strconv.Atoi(colStr)
+	if !ok1 || !ok2 || err1 != nil || err2 != nil || file == "" || line < 1 || col < 1 {
+		return pos{}, false
+	}
+	return pos{file: file, line: line, col: col}, true
+}
+
+// cutLast slices s around the last sep.
+func cutLast(s, sep string) (before, after string, found bool) {
+	if i := strings.LastIndex(s, sep); i >= 0 {
+		return s[:i], s[i+len(sep):], true
+	}
+	return s, "", false
+}
+
 // positionError is a dataset error with a position in its file.
 type positionError struct {
 	line, col int
@@ -46,12 +86,8 @@ type positionError struct {
 func (e *positionError) Error() string { return e.err.Error() }
 func (e *positionError) Unwrap() error { return e.err }
 
-// loadDataset reads one YAML, JSON or CSV file.
-func loadDataset(path string) (any, error) {
-	src, err := ReadFile(path, MaxDatasetSize)
-	if err != nil {
-		return nil, fmt.Errorf("read: %w", errors.Unwrap(err))
-	}
+// decodeDataset decodes one YAML, JSON or CSV file by its extension.
+func decodeDataset(path string, src []byte) (any, error) {
 	switch ext := strings.ToLower(filepath.Ext(path)); ext {
 	case ".csv":
 		return decodeCSV(src)
@@ -135,8 +171,11 @@ func lineCol(src []byte, off int) (int, int) {
 func decodeDatasetYAML(src []byte) (any, error) {
 	var doc yaml.Node
 	if err := yaml.Unmarshal(src, &doc); err != nil {
-		line, msg := yamlErrorPos(err)
-		return nil, &positionError{line: line, col: 1, err: fmt.Errorf("YAML syntax error: %s", msg)}
+		line, col, msg := yamlerr.Locate(src, err)
+		if msg != yamlerr.TabInIndentation {
+			msg = "YAML syntax error: " + msg
+		}
+		return nil, &positionError{line: line, col: col, err: errors.New(msg)}
 	}
 	if len(doc.Content) == 0 {
 		return nil, errors.New("empty YAML file")

@@ -33,8 +33,10 @@
 // the offending node (inside an expression or template, at the offending
 // token). YAML anchors, aliases and merge keys (<<) may be used.
 //
-// NATS subject patterns are dot-separated tokens; "*" matches one token and
-// a final ">" one or more. Cron specs take 5 fields, 6 with leading
+// NATS subject patterns are what nats-server accepts: dot-separated
+// non-empty tokens without whitespace, where the token "*" matches one
+// token and a final ">" one or more; "*" or ">" inside a longer token
+// ("eu*") is a literal character, as NATS reads it. Cron specs take 5 fields, 6 with leading
 // seconds, or a descriptor (@daily, @every 30s); see package schedule for
 // the DST rules.
 //
@@ -57,11 +59,15 @@
 // reads UTC); korelay adds:
 //
 //	daysUntil(t)  calendar days from now's date to t's date (negative when
-//	              past); t is a time or a string (RFC 3339 or YYYY-MM-DD; a
-//	              plain date is that day in now's time zone)
+//	              past); t is a time, a string (RFC 3339 or YYYY-MM-DD; a
+//	              plain date is that day in now's time zone) or a number of
+//	              Unix seconds
 //	daysSince(t)  -daysUntil(t)
 //
-// when must be boolean (checked at load) and to must give a string or a
+// when must be boolean: checked at load by the type checker and, where the
+// type of event, item or data leaves it open, by the expression's shape
+// (arithmetic, concatenation or a non-boolean literal at its root is a
+// load error); and to must give a string or a
 // list of strings (checked at load where the type is known, else at run
 // time). Expressions are limited to 4096 bytes and 1000 syntax nodes, and
 // each run to expr's memory budget of 1,000,000 units.
@@ -71,26 +77,25 @@
 // text, script and dedup.key are Go text/template templates, parsed at load,
 // whose data is {event, meta, item, data, now} (.event.customer.name). A
 // reference to a missing key, or a value that is null, is an error for that
-// notification (a Failure), never "<no value>"; for optional values use
-// index, which yields null for a missing key, with default:
-// {{ index .event "nickname" | default "there" }}. {{define}},
-// {{template}} and {{block}} are not allowed. Functions, besides
-// text/template's own (index, len, printf, eq, and, ...):
-//
-//	lower, upper, trim   change a value's case, trim spaces
-//	default D V          V, or D when V is null or empty
-//	join SEP LIST        join a list's elements
-//	json V               V as JSON
-//	date LAYOUT T        format a time (or a string read as one) with a Go layout
-//	daysUntil T          as in expressions; also daysSince
+// notification (a Failure), never "<no value>"; default, given a field
+// directly, turns a missing key into its default:
+// {{ .event.nickname | default "there" }}. {{define}}, {{template}} and
+// {{block}} are not allowed. Besides text/template's own functions, the
+// helpers are lower, upper, trim, default, get, join, json, number, printf
+// (which overrides text/template's and adapts JSON numbers to the verbs),
+// date, daysUntil and daysSince; docs/rules.md describes each with an
+// example.
 //
 // Values render as written: strings as they are, integers with all their
 // digits, floats without an exponent where exact, times in RFC 3339, lists
-// and maps as JSON. In a script message, every interpolated value is
-// emitted as a JavaScript literal (strings quoted, with quotes, backslashes,
-// backticks, "$", "/", "<", ">", "&", U+2028, U+2029 and control characters
-// escaped), so event data can never become code, even inside a template
-// literal, a comment or a script element.
+// and maps as JSON. In a script message the template's text is read as
+// JavaScript at load, and each value is escaped for where it stands: in
+// code (and comments) as a JavaScript literal, inside a string or
+// template literal the author wrote as escaped string content without
+// quotes. Event data can therefore never end a string, template literal,
+// comment or script element; a value in a regular expression literal, a
+// '/' that may divide or start one, and a branch that does not end in the
+// context it starts in are load errors.
 //
 // # Evaluation
 //
@@ -103,8 +108,10 @@
 // when, to, the message and the dedup key (so when can test item); items
 // whose rendered message and dedup key are equal become one Notification
 // with the union of their identities. A run-time error (a missing key, a
-// non-string identity) is a Failure for that rule (for for_each, one
-// Failure lists the failed items while the others still notify), and the
-// other rules go on. Compiled rules are shared read-only; Evaluate is safe
+// non-string identity) is a Failure for that rule, with Reason ReasonRender,
+// or ReasonDecode when the rule reads fields of the event and the payload
+// is not a JSON object (an array, a number, or a string from a text/plain
+// or non-JSON body). For for_each, one Failure lists the failed items
+// while the others still notify. The other rules go on. Compiled rules are shared read-only; Evaluate is safe
 // for concurrent use.
 package rules

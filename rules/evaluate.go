@@ -39,9 +39,11 @@ func (s *Set) Evaluate(ev *Event) Result {
 	return res
 }
 
-// fail records a rule's failure.
+// fail records a rule's failure, with ReasonDecode when the rule reads
+// fields of a payload that is not an object.
 func (st *evalState) fail(res *Result, r *Rule, err error) {
-	res.Failures = append(res.Failures, Failure{EventID: st.ev.ID, Rule: r.Name, Err: fmt.Errorf("rule %s: %w", r.Name, err)})
+	reason, err := classify(r, st.ev.Payload, err)
+	res.Failures = append(res.Failures, Failure{EventID: st.ev.ID, Rule: r.Name, Reason: reason, Err: fmt.Errorf("rule %s: %w", r.Name, err)})
 }
 
 // evalRule evaluates a rule without for_each.

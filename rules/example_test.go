@@ -45,3 +45,28 @@ func ExampleCronEvent() {
 	// Output:
 	// cron:expense-reminder:1804496400 cron expense-reminder map[fired:2027-03-08T09:00:02Z rule:expense-reminder scheduled:2027-03-08T09:00:00Z]
 }
+
+// Template helpers format money, dates and lists, and fill in missing
+// values; docs/rules.md lists them all.
+func ExampleSet_Evaluate_helpers() {
+	set, err := rules.Load([]string{"testdata/example/helpers.yaml"}, rules.Env{
+		Webhooks: map[string]bool{"billing": true},
+		Now:      func() time.Time { return time.Date(2027, 3, 7, 9, 0, 0, 0, time.UTC) },
+	})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	payload, _ := rules.DecodeJSON([]byte(`{"id": 98765432109876543210, "amount": 1234.5, "currency": "eur",
+		"due": "2027-03-17", "created": 1804291200, "items": ["hosting", 2, true], "tax_rate": 19,
+		"customer": {"email": "ann@example.com"}}`))
+	res := set.Evaluate(&rules.Event{ID: "b-1", Source: rules.SourceWebhook, Trigger: "billing", Payload: payload})
+	for _, n := range res.Notifications {
+		fmt.Println(n.Message)
+	}
+	for _, f := range res.Failures {
+		fmt.Println(f.Reason, f.Err)
+	}
+	// Output:
+	// Hi there, invoice 98765432109876543210 for 1,234.50 EUR (1.234,50) is due on 17 Mar 2027 (10 days); created 2027-03-06. Items: hosting, 2, true. Tax: 19.0%. Region: none.
+}

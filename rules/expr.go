@@ -63,6 +63,9 @@ type program struct {
 	prog *vm.Program
 	what string // the rule key, for messages: "when", "notify.to", "for_each"
 	at   valuePos
+	// eventField is the first field of event the expression reads
+	// ("event.status"), or "".
+	eventField string
 }
 
 // exprKind is what an expression must produce.
@@ -89,6 +92,9 @@ func (c *compiler) compileExpr(what, src string, at valuePos, kind exprKind, wit
 	if !c.checkNames(what, src, at, tree.Node) {
 		return nil
 	}
+	if kind == kindBool && !c.checkBoolean(what, src, at, tree.Node) {
+		return nil
+	}
 	opts := c.exprOpts
 	if withItem {
 		opts = c.itemExprOpts
@@ -105,7 +111,7 @@ func (c *compiler) compileExpr(what, src string, at valuePos, kind exprKind, wit
 		c.errs.add(at.node(), "%s: %s", what, msg)
 		return nil
 	}
-	return &program{prog: prog, what: what, at: at}
+	return &program{prog: prog, what: what, at: at, eventField: exprEventField(tree.Node)}
 }
 
 // exprOptions returns the compile options of every expression; withItem

@@ -42,7 +42,7 @@ func chargeRange(b *rangeBudget, v any) (any, error) {
 
 // templateFuncs returns the functions of templates; see doc.go.
 func templateFuncs() template.FuncMap {
-	return template.FuncMap{
+	m := template.FuncMap{
 		"lower":     func(v any) (string, error) { s, err := formatText(v); return strings.ToLower(s), err },
 		"upper":     func(v any) (string, error) { s, err := formatText(v); return strings.ToUpper(s), err },
 		"trim":      func(v any) (string, error) { s, err := formatText(v); return strings.TrimSpace(s), err },
@@ -52,10 +52,15 @@ func templateFuncs() template.FuncMap {
 		"date":      dateFunc,
 		"daysUntil": func(now time.Time, v any) (int, error) { return daysBetween(v, now) },
 		"daysSince": func(now time.Time, v any) (int, error) { d, err := daysBetween(v, now); return -d, err },
-		outText:     formatText,
-		outJS:       formatJS,
+		"printf":    printfFunc,
+		"number":    numberFunc,
+		"get":       getFunc,
 		rangeFunc:   chargeRange,
 	}
+	for e := range escaperFuncs {
+		m[escaper(e).name()] = escaper(e).format
+	}
+	return m
 }
 
 // defaultFunc returns v, or def when v is null or empty.
@@ -79,7 +84,8 @@ func defaultFunc(def, v any) any {
 	return v
 }
 
-// joinFunc joins the elements of a list with sep.
+// joinFunc joins the elements of a list with sep, each rendered as text
+// ({{ . }}) renders it.
 func joinFunc(sep string, list any) (string, error) {
 	var parts []string
 	switch x := list.(type) {
@@ -95,12 +101,24 @@ func joinFunc(sep string, list any) (string, error) {
 			parts[i] = s
 		}
 	default:
-		return "", fmt.Errorf("join: expected a list, found %T", list)
+		rv := reflect.ValueOf(list)
+		if list == nil || rv.Kind() != reflect.Slice && rv.Kind() != reflect.Array {
+			return "", fmt.Errorf("join: expected a list, found %s", describeValue(list))
+		}
+		parts = make([]string, rv.Len())
+		for i := range parts {
+			s, err := formatText(rv.Index(i).Interface())
+			if err != nil {
+				return "", fmt.Errorf("join: element %d: %w", i, err)
+			}
+			parts[i] = s
+		}
 	}
 	return strings.Join(parts, sep), nil
 }
 
-// dateFunc formats a time (or a string read as one) with a Go layout.
+// dateFunc formats a time with a Go layout; a string is read as RFC 3339
+// (or YYYY-MM-DD), a number as Unix seconds (see toTime).
 func dateFunc(layout string, v any) (string, error) {
 	t, err := toTime(v)
 	if err != nil {

@@ -2,7 +2,8 @@ package rules
 
 import (
 	"slices"
-	"strings"
+
+	"github.com/korelay/korelay/internal/subject"
 )
 
 // index finds the rules bound to an event's trigger: literal NATS subjects
@@ -28,7 +29,7 @@ func newIndex(rules []*Rule) index {
 		switch {
 		case r.On.NATS != "":
 			patterns = append(patterns, r.On.NATS)
-			if isLiteralSubject(r.On.NATS) {
+			if subject.Literal(r.On.NATS) {
 				ix.subjects[r.On.NATS] = append(ix.subjects[r.On.NATS], r)
 				continue
 			}
@@ -47,21 +48,45 @@ func newIndex(rules []*Rule) index {
 }
 
 // minimalPatterns returns the distinct patterns not covered by another,
-// sorted.
+// sorted, after replacing any two that JetStream would refuse side by side
+// (subject.Overlap: orders.*.created and orders.eu.*) by one pattern that
+// covers both (orders.*.*).
 func minimalPatterns(ps []string) []string {
+	for {
+		ps = uncovered(ps)
+		i, j, ok := overlapping(ps)
+		if !ok {
+			return ps
+		}
+		ps[i] = subject.Join(ps[i], ps[j])
+		ps = slices.Delete(ps, j, j+1)
+	}
+}
+
+// uncovered returns the distinct patterns of ps not covered by another,
+// sorted.
+func uncovered(ps []string) []string {
 	slices.Sort(ps)
 	ps = slices.Compact(ps)
-	tree := &subjectTree[string]{}
-	for _, p := range ps {
-		tree.insert(p, p)
-	}
 	out := make([]string, 0, len(ps))
 	for _, p := range ps {
-		if !coveredBy(tree, p, strings.Split(p, ".")) {
+		if !slices.ContainsFunc(ps, func(q string) bool { return q != p && subject.Covers(q, p) }) {
 			out = append(out, p)
 		}
 	}
 	return out
+}
+
+// overlapping returns the first pair of patterns that overlap, i < j.
+func overlapping(ps []string) (i, j int, ok bool) {
+	for i := range ps {
+		for j := i + 1; j < len(ps); j++ {
+			if subject.Overlap(ps[i], ps[j]) {
+				return i, j, true
+			}
+		}
+	}
+	return 0, 0, false
 }
 
 func (ix *index) subjectsList() []string { return slices.Clone(ix.patterns) }

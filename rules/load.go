@@ -5,14 +5,15 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
-	"regexp"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/korelay/korelay/internal/yamlerr"
 )
 
 // Env is what rules may refer to from the config.
@@ -25,15 +26,24 @@ type Env struct {
 	// Datasets maps a dataset name to an absolute file path (YAML, JSON or
 	// CSV; a CSV's header row gives the keys).
 	Datasets map[string]string
+	// DatasetPos maps a dataset name to the "file:line:col" of the config
+	// key naming it. A dataset file that does not exist or cannot be read
+	// is reported there ("korelay.yaml:14:3: datasets.employees: open
+	// data/missing.csv: no such file or directory"); without a position it
+	// is reported at line 1 of the file itself. Errors inside a file that
+	// was read are always reported in that file.
+	DatasetPos map[string]string
 	// Now is the clock for `now`; nil means time.Now.
 	Now func() time.Time
 }
 
 // LoadGlobs expands globs relative to baseDir (absolute globs stay as they
 // are) and loads the files they match, in order, each once. A glob that
-// matches no file is an error.
+// matches no file is an error. Errors name a file under the working
+// directory by its path relative to it, as the user would write it, and
+// any other file by its absolute path; Set.Files gives the paths read.
 func LoadGlobs(baseDir string, globs []string, env Env) (*Set, error) {
-	var paths, seen []string
+	var paths []string
 	var errs []error
 	for _, g := range globs {
 		pattern := g
@@ -47,14 +57,14 @@ func LoadGlobs(baseDir string, globs []string, env Env) (*Set, error) {
 		case len(matches) == 0:
 			errs = append(errs, fmt.Errorf("rules glob %q matches no files", g))
 		}
-		for _, m := range matches {
-			if !slices.Contains(seen, m) {
-				seen = append(seen, m)
-				paths = append(paths, m)
-			}
-		}
+		paths = append(paths, matches...)
 	}
-	set, err := Load(paths, env)
+	shown := displayPaths()
+	sources := make([]source, len(paths))
+	for i, p := range paths {
+		sources[i] = source{path: p, name: shown(p)}
+	}
+	set, err := load(sources, env, shown)
 	if err != nil || len(errs) > 0 {
 		return nil, errors.Join(append(errs, err)...)
 	}
@@ -64,24 +74,39 @@ func LoadGlobs(baseDir string, globs []string, env Env) (*Set, error) {
 // Load reads, validates and compiles the rule files at paths and the
 // datasets of env. It reports every problem, not only the first: the
 // error joins (errors.Join) one *Error per problem, each formatted as
-// "file:line:col: message" and sorted by file and position.
+// "file:line:col: message" and sorted by file and position. Rule files
+// are named as given in paths.
 func Load(paths []string, env Env) (*Set, error) {
+	sources := make([]source, len(paths))
+	for i, p := range paths {
+		sources[i] = source{path: p, name: p}
+	}
+	return load(sources, env, displayPaths())
+}
+
+// source is a rule file: the path read and the name errors give it.
+type source struct {
+	path, name string
+}
+
+// load loads rule files; shown names dataset files in errors.
+func load(sources []source, env Env, shown func(string) string) (*Set, error) {
 	errs := &errorList{}
 	c := newCompiler(env, errs)
-	data, dataFiles := loadDatasets(env.Datasets, errs)
+	data, dataFiles := loadDatasets(env, shown, errs)
 	var nodes []*ruleNode
 	var files []string
-	for _, p := range paths {
-		if slices.Contains(files, p) {
+	for _, src := range sources {
+		if slices.Contains(files, src.path) {
 			continue
 		}
-		files = append(files, p)
-		src, err := ReadFile(p, MaxRuleFileSize)
+		files = append(files, src.path)
+		text, err := ReadFile(src.path, MaxRuleFileSize)
 		if err != nil {
-			errs.addErr(pos{file: p, line: 1, col: 1}, err, "read rule file: %v", errors.Unwrap(err))
+			errs.addErr(pos{file: src.name, line: 1, col: 1}, err, "read rule file: %v", errors.Unwrap(err))
 			continue
 		}
-		nodes = append(nodes, c.loadFile(p, src)...)
+		nodes = append(nodes, c.loadFile(src.name, text)...)
 	}
 	rules := uniqueRules(nodes, errs)
 	if err := errs.err(); err != nil {
@@ -90,28 +115,40 @@ func Load(paths []string, env Env) (*Set, error) {
 	return newSet(rules, append(files, dataFiles...), data, env.Now), nil
 }
 
-// uniqueRules reports rules whose name was used before and returns the
-// rules sorted by name.
+// displayPaths returns a function naming a file for messages: relative to
+// the working directory when the file is under it, else as given.
+func displayPaths() func(string) string {
+	wd, err := os.Getwd()
+	return func(p string) string {
+		if err != nil || !filepath.IsAbs(p) {
+			return p
+		}
+		rel, err := filepath.Rel(wd, p)
+		if err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+			return p
+		}
+		return rel
+	}
+}
+
+// uniqueRules reports rules whose name was used before, including rules
+// with other errors, and returns the rules without errors sorted by name.
 func uniqueRules(nodes []*ruleNode, errs *errorList) []*Rule {
 	first := make(map[string]*ruleNode, len(nodes))
 	rules := make([]*Rule, 0, len(nodes))
 	for _, n := range nodes {
-		if prev, dup := first[n.rule.Name]; dup {
-			errs.add(n.nameAt, "duplicate rule name %q (first defined at %s)", n.rule.Name, prev.nameAt)
-			continue
+		if n.rule.Name != "" {
+			if prev, dup := first[n.rule.Name]; dup {
+				errs.add(n.nameAt, "duplicate rule name %q (first defined at %s)", n.rule.Name, prev.nameAt)
+				continue
+			}
+			first[n.rule.Name] = n
 		}
-		first[n.rule.Name] = n
-		rules = append(rules, n.rule)
+		if n.ok {
+			rules = append(rules, n.rule)
+		}
 	}
-	slices.SortFunc(rules, func(a, b *Rule) int {
-		if a.Name < b.Name {
-			return -1
-		}
-		if a.Name > b.Name {
-			return 1
-		}
-		return 0
-	})
+	slices.SortFunc(rules, func(a, b *Rule) int { return strings.Compare(a.Name, b.Name) })
 	return rules
 }
 
@@ -139,7 +176,7 @@ func (c *compiler) loadFile(name string, src []byte) []*ruleNode {
 		if errors.Is(err, io.EOF) {
 			c.errs.add(pos{file: name, line: 1, col: 1}, "empty rule file: expected a \"rules:\" list")
 		} else {
-			c.yamlError(name, err)
+			c.yamlError(name, src, err)
 		}
 		return nil
 	}
@@ -147,7 +184,7 @@ func (c *compiler) loadFile(name string, src []byte) []*ruleNode {
 	if err := dec.Decode(&extra); err == nil {
 		f.errorf(&extra, "a rule file holds one YAML document; put all rules in its \"rules:\" list")
 	} else if !errors.Is(err, io.EOF) {
-		c.yamlError(name, err)
+		c.yamlError(name, src, err)
 	}
 	root := resolve(doc.Content[0])
 	if root.Kind == yaml.ScalarNode && root.ShortTag() == "!!null" {
@@ -181,38 +218,11 @@ func (c *compiler) loadFile(name string, src []byte) []*ruleNode {
 	return out
 }
 
-// yamlLineRE finds the line in yaml.v3's syntax errors ("yaml: line 3: ...").
-var yamlLineRE = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
-
-// yamlParserProblems are the problems yaml.v3's parser (not its scanner)
-// reports. For these it prints a 0-based line, and no line for the first.
-var yamlParserProblems = []string{
-	"did not find expected ',' or ']'", "did not find expected ',' or '}'",
-	"did not find expected '-' indicator", "did not find expected <document start>",
-	"did not find expected <stream-start>", "did not find expected key",
-	"did not find expected node content", "found duplicate %TAG directive",
-	"found duplicate %YAML directive", "found incompatible YAML document",
-	"found undefined tag handle",
-}
-
-// yamlErrorPos returns the 1-based line and the message of a yaml.v3
-// syntax error. yaml.v3 gives no column, and omits the line when it is the
-// first, so the column is always 1.
-func yamlErrorPos(err error) (int, string) {
-	msg := strings.TrimPrefix(err.Error(), "yaml: ")
-	line := 1
-	if m := yamlLineRE.FindStringSubmatch(err.Error()); m != nil {
-		line, _ = strconv.Atoi(m[1])
-		msg = m[2]
-		if slices.Contains(yamlParserProblems, msg) {
-			line++
-		}
+// yamlError reports a YAML syntax error in src.
+func (c *compiler) yamlError(name string, src []byte, err error) {
+	line, col, msg := yamlerr.Locate(src, err)
+	if msg != yamlerr.TabInIndentation {
+		msg = "YAML syntax error: " + msg
 	}
-	return line, msg
-}
-
-// yamlError reports a YAML syntax error.
-func (c *compiler) yamlError(name string, err error) {
-	line, msg := yamlErrorPos(err)
-	c.errs.addErr(pos{file: name, line: line, col: 1}, err, "YAML syntax error: %s", msg)
+	c.errs.addErr(pos{file: name, line: line, col: col}, err, "%s", msg)
 }

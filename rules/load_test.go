@@ -35,6 +35,14 @@ func TestLoadBadFiles(t *testing.T) {
 			`unknown-key.yaml:4:5: rule: unknown key "wehn" (did you mean "when"?)`}},
 		{"non-boolean when", []string{"non-bool-when.yaml"}, []string{
 			`non-bool-when.yaml:4:11: when: expected bool, but got int`}},
+		{"when that can never be boolean", []string{"never-bool-when.yaml"}, []string{
+			`never-bool-when.yaml:2:58: when: must be boolean, found a number or a string (the result of "+")`,
+			`never-bool-when.yaml:3:59: when: must be boolean, found a number or a string (the result of "+")`,
+			`never-bool-when.yaml:4:63: when: must be boolean, found a number (the result of "*")`,
+			`never-bool-when.yaml:5:51: when: must be boolean, found a string literal`,
+			`never-bool-when.yaml:6:50: when: must be boolean, found nil`,
+			`never-bool-when.yaml:7:64: when: must be boolean, found a number literal`,
+			`never-bool-when.yaml:12:13: when: must be boolean, found a number (the result of "**")`}},
 		{"unknown name", []string{"unknown-name.yaml"}, []string{
 			`unknown-name.yaml:4:12: when: unknown name evnt`}},
 		{"unknown name in a block scalar", []string{"unknown-name-block.yaml"}, []string{
@@ -55,6 +63,12 @@ func TestLoadBadFiles(t *testing.T) {
 		{"unknown dataset", []string{"unknown-dataset.yaml"}, []string{
 			`unknown-dataset.yaml:4:20: for_each: unknown dataset "employes" (configured datasets: employees, products, regions)`,
 			`unknown-dataset.yaml:5:58: notify.text: unknown dataset "employes" (configured datasets: employees, products, regions)`}},
+		{"tab in indentation", []string{"tab.yaml"}, []string{
+			`tab.yaml:4:1: found a tab character in indentation (YAML allows only spaces)`}},
+		{"duplicate name with other errors", []string{"dupe-with-errors.yaml"}, []string{
+			`dupe-with-errors.yaml:5:11: duplicate rule name "shipped" (first defined at testdata/bad/dupe-with-errors.yaml:2:11)`,
+			`dupe-with-errors.yaml:7:24: when: unexpected token EOF`,
+			`dupe-with-errors.yaml:11:11: when: unknown name evnt`}},
 		{"duplicate name across files", []string{"dup-a.yaml", "dup-b.yaml"}, []string{
 			`dup-b.yaml:5:11: duplicate rule name "shipped" (first defined at testdata/bad/dup-a.yaml:2:11)`}},
 		{"bad name", []string{"bad-name.yaml"}, []string{
@@ -185,8 +199,12 @@ rules:
   - {name: d, on: {nats: "billing.>"}, notify: {channel: slack, to: event.email, text: hi}}
   - {name: e, on: {nats: "billing.*"}, notify: {channel: slack, to: event.email, text: hi}}
   - {name: f, on: {nats: "users.created"}, notify: {channel: slack, to: event.email, text: hi}}
+  - {name: g, on: {nats: "users.*.deleted"}, notify: {channel: slack, to: event.email, text: hi}}
+  - {name: h, on: {nats: "users.eu.*"}, notify: {channel: slack, to: event.email, text: hi}}
 `)
-	if got := strings.Join(s.NATSSubjects(), " "); got != "billing.> orders.*.created users.created" {
+	// users.*.deleted and users.eu.* overlap (users.eu.deleted): JetStream
+	// refuses both in one stream, so they are captured as users.*.*.
+	if got := strings.Join(s.NATSSubjects(), " "); got != "billing.> orders.*.created users.*.* users.created" {
 		t.Errorf("NATSSubjects = %s", got)
 	}
 }

@@ -44,13 +44,32 @@ type Notification struct {
 	DedupFor time.Duration `json:"-"`
 }
 
+// Failure reasons: why a rule could not produce its notification. They
+// are the dead-letter reasons of such failures.
+const (
+	// ReasonRender is a rule whose expression or template failed on the
+	// event, such as a template referring to a missing key.
+	ReasonRender = "render"
+	// ReasonDecode is a rule that reads fields of the event (event.status
+	// in an expression, .event.status in a template) whose payload is not
+	// a JSON object: a JSON array, number, boolean or null, or a string (a
+	// text/plain or non-JSON body).
+	ReasonDecode = "decode"
+)
+
 // Failure is a rule that matched an event but could not produce its
 // notification (for example a template referring to a missing key). It is
 // counted and dead-lettered, never silently dropped.
 type Failure struct {
 	EventID string
 	Rule    string
-	Err     error
+	// Reason is ReasonRender or ReasonDecode.
+	Reason string
+	// Err says what failed; for ReasonDecode it names the payload's type
+	// and a field the rule reads ("rule order-shipped: event payload is a
+	// JSON array, not an object (the rule reads event.status)") and wraps
+	// the evaluation error.
+	Err error
 }
 
 // Result is what one event produced.

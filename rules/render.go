@@ -64,7 +64,7 @@ func (tp *tmpl) renderFast(st *evalState) (string, error) {
 			}
 			return "", tp.errorAt(nodeStart(tp.src, sg.node), fmt.Sprintf("%v (at <%s>)", err, sg.node), err)
 		}
-		if buf, err = tp.appendValue(buf, v); err != nil {
+		if buf, err = appendValue(buf, v, sg.esc); err != nil {
 			return "", tp.errorAt(nodeStart(tp.src, sg.node), fmt.Sprintf("%v (at <%s>)", err, sg.node), err)
 		}
 	}
@@ -72,23 +72,19 @@ func (tp *tmpl) renderFast(st *evalState) (string, error) {
 	return string(buf), nil
 }
 
-// appendValue appends a formatted value to buf.
-func (tp *tmpl) appendValue(buf []byte, v any) ([]byte, error) {
+// appendValue appends v, written as esc says, to buf.
+func appendValue(buf []byte, v any, esc escaper) ([]byte, error) {
 	switch x := v.(type) {
 	case int:
-		return strconv.AppendInt(buf, int64(x), 10), nil
+		if esc == escText || esc == escJS || esc == escJSString {
+			return strconv.AppendInt(buf, int64(x), 10), nil
+		}
 	case string:
-		if !tp.js {
+		if esc == escText {
 			return append(buf, x...), nil
 		}
 	}
-	var s string
-	var err error
-	if tp.js {
-		s, err = formatJS(v)
-	} else {
-		s, err = formatText(v)
-	}
+	s, err := esc.format(v)
 	return append(buf, s...), err
 }
 

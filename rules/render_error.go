@@ -20,7 +20,8 @@ func (tp *tmpl) renderError(err error) error {
 	line, _ := strconv.Atoi(m[1])
 	col, _ := strconv.Atoi(m[2])
 	msg := m[4]
-	for _, fn := range []string{outText, outJS, rangeFunc} {
+	msg = strings.TrimPrefix(msg, "error calling "+rangeFunc+": ")
+	for _, fn := range escaperFuncs {
 		msg = strings.TrimPrefix(msg, "error calling "+fn+": ")
 	}
 	off := tp.lineOffset(line, col)

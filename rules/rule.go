@@ -59,6 +59,10 @@ type Rule struct {
 	groupIDs []string // identities of Groups, deduplicated
 	message  *tmpl    // never nil
 	dedupKey *tmpl    // nil without dedup
+	// eventField is a field of event the rule reads ("event.status"), or
+	// "" when it reads none: such a rule fails with ReasonDecode on a
+	// payload that is not an object.
+	eventField string
 }
 
 // Set is a loaded, compiled and indexed set of rules. It is immutable and
@@ -99,8 +103,13 @@ func (s *Set) CronRules() []*Rule {
 
 // NATSSubjects returns the distinct subject patterns of the NATS-triggered
 // rules, sorted, leaving out any pattern covered by another one (such as
-// "orders.eu" when "orders.*" is also used), so that subscribing to all of
-// them, or capturing them in one stream, never delivers a message twice.
+// "orders.eu" when "orders.*" is also used) and widening two patterns that
+// overlap without one covering the other into one that covers both
+// ("orders.*.created" and "orders.eu.*" become "orders.*.*"), so that
+// subscribing to all of them, or capturing them in one stream (JetStream
+// refuses overlapping subjects), never delivers a message twice. A widened
+// pattern may capture subjects no rule is bound to; Evaluate matches such
+// events to no rule.
 func (s *Set) NATSSubjects() []string {
 	return s.index.subjectsList()
 }

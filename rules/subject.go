@@ -1,48 +1,13 @@
 package rules
 
 import (
-	"fmt"
-	"slices"
 	"strings"
 )
 
-// validSubjectPattern checks a NATS subject pattern: dot-separated
-// non-empty tokens without whitespace, where a token may be "*" (any one
-// token) and the last token may be ">" (one or more tokens).
-func validSubjectPattern(p string) error {
-	if p == "" {
-		return fmt.Errorf("empty subject")
-	}
-	if i := strings.IndexAny(p, " \t\r\n"); i >= 0 {
-		return fmt.Errorf("subject %q contains whitespace", p)
-	}
-	tokens := strings.Split(p, ".")
-	for i, t := range tokens {
-		switch {
-		case t == "":
-			return fmt.Errorf("subject %q has an empty token", p)
-		case t == ">" && i != len(tokens)-1:
-			return fmt.Errorf("subject %q: \">\" must be the last token", p)
-		case t != "*" && t != ">" && strings.ContainsAny(t, "*>"):
-			return fmt.Errorf("subject %q: wildcards \"*\" and \">\" must be whole tokens", p)
-		}
-	}
-	return nil
-}
-
-// isLiteralSubject reports whether p has no wildcard tokens.
-func isLiteralSubject(p string) bool {
-	for t := range strings.SplitSeq(p, ".") {
-		if t == "*" || t == ">" {
-			return false
-		}
-	}
-	return true
-}
-
 // subjectTree indexes values by wildcard subject pattern, token by token,
 // so matching a subject costs its number of tokens, not the number of
-// patterns.
+// patterns. It delivers what a NATS subscription would (see
+// internal/subject): only the whole tokens "*" and ">" are wildcards.
 type subjectTree[T any] struct {
 	children map[string]*subjectTree[T]
 	star     *subjectTree[T] // "*"
@@ -105,31 +70,4 @@ func (t *subjectTree[T]) next(rest string, more bool, out []T) []T {
 		return append(out, t.values...)
 	}
 	return t.walk(rest, out)
-}
-
-// coveredBy reports whether a pattern in the tree other than p itself
-// matches every subject pattern p (split into toks) matches.
-func coveredBy(t *subjectTree[string], p string, toks []string) bool {
-	for i, tok := range toks {
-		if slices.ContainsFunc(t.rest, func(q string) bool { return q != p }) {
-			return true
-		}
-		switch tok {
-		case ">":
-			return false
-		case "*":
-			if t.star == nil {
-				return false
-			}
-			t = t.star
-		default:
-			if t.star != nil && coveredBy(t.star, p, toks[i+1:]) {
-				return true
-			}
-			if t = t.children[tok]; t == nil {
-				return false
-			}
-		}
-	}
-	return slices.ContainsFunc(t.values, func(q string) bool { return q != p })
 }

@@ -14,7 +14,12 @@ type tmpl struct {
 	src  string
 	what string // rule key, for messages: "text", "script", "dedup.key"
 	at   valuePos
-	js   bool // script: values are emitted as JavaScript literals
+	// escapers are a script's actions' escapers, by the JavaScript
+	// context of each (nil for text).
+	escapers map[*parse.ActionNode]escaper
+	// eventField is the first field of .event the template reads
+	// ("event.status"), or "".
+	eventField string
 	// fast, when not nil, renders the template without text/template: it
 	// is the template's text and field references in order (a template of
 	// plain text and {{ .a.b }} actions, the common case).
@@ -26,11 +31,13 @@ type segment struct {
 	text string
 	path []string   // field reference: root name, then keys; nil for text
 	node parse.Node // the field node, for error positions
+	esc  escaper    // how the field's value is written
 }
 
 // Names of the functions the walker inserts: every action's output is
-// piped into outText or outJS, every range pipeline into rangeFunc with the
-// budget found under budgetKey in the template data.
+// piped into outText or, in a script, the escaper of its JavaScript
+// context (escaperFuncs; outJS for code), every range pipeline into
+// rangeFunc with the budget found under budgetKey in the template data.
 const (
 	outText   = "_text"
 	outJS     = "_js"
@@ -63,21 +70,32 @@ func (c *compiler) compileTemplate(rule, what, src string, at valuePos, js, with
 		c.errs.addErr(at.at(line, 0), err, "%s: template: %s", what, msg)
 		return nil
 	}
-	tp := &tmpl{t: t, src: src, what: what, at: at, js: js}
+	tp := &tmpl{t: t, src: src, what: what, at: at}
 	w := &templateWalker{c: c, tp: tp, tree: t.Tree, withItem: withItem, ok: true}
 	if len(t.Templates()) > 1 {
 		w.fail(t.Root, "{{define}} and {{block}} are not supported in rule templates")
 	}
-	tp.fast = fastSegments(t.Root)
-	out := outText
 	if js {
-		out = outJS
+		var serr *scriptError
+		if tp.escapers, serr = scanScript(t.Root); serr != nil {
+			c.errs.add(at.atOffset(src, serr.offset(src)), "%s: %s", what, serr.msg)
+			return nil
+		}
 	}
-	w.list(t.Root, true, out)
+	tp.fast = fastSegments(t.Root, tp.escapers)
+	w.list(t.Root, true)
 	if !w.ok {
 		return nil
 	}
 	return tp
+}
+
+// escaperOf returns the escaper of action n.
+func (tp *tmpl) escaperOf(n *parse.ActionNode) escaper {
+	if tp.escapers == nil {
+		return escText
+	}
+	return tp.escapers[n]
 }
 
 // parseErrorRE matches text/template's parse errors: "template: NAME:LINE: MSG".
@@ -93,8 +111,9 @@ func parseErrorLine(err error) (int, string) {
 }
 
 // fastSegments returns the segments of a template made only of text and
-// single-field actions ({{ .event.id }}), or nil.
-func fastSegments(root *parse.ListNode) []segment {
+// single-field actions ({{ .event.id }}), or nil; escapers are a script's
+// (nil for text).
+func fastSegments(root *parse.ListNode, escapers map[*parse.ActionNode]escaper) []segment {
 	segs := make([]segment, 0, len(root.Nodes))
 	for _, n := range root.Nodes {
 		switch n := n.(type) {
@@ -104,14 +123,18 @@ func fastSegments(root *parse.ListNode) []segment {
 			if len(n.Pipe.Decl) != 0 || len(n.Pipe.Cmds) != 1 || len(n.Pipe.Cmds[0].Args) != 1 {
 				return nil
 			}
+			esc := escText
+			if escapers != nil {
+				esc = escapers[n]
+			}
 			switch f := n.Pipe.Cmds[0].Args[0].(type) {
 			case *parse.FieldNode:
-				segs = append(segs, segment{path: f.Ident, node: f})
+				segs = append(segs, segment{path: f.Ident, node: f, esc: esc})
 			case *parse.VariableNode:
 				if f.Ident[0] != "$" || len(f.Ident) < 2 {
 					return nil
 				}
-				segs = append(segs, segment{path: f.Ident[1:], node: f})
+				segs = append(segs, segment{path: f.Ident[1:], node: f, esc: esc})
 			default:
 				return nil
 			}

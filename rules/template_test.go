@@ -85,7 +85,7 @@ rules:
 				fast, ferr := tp.render(st, false)
 				want, werr := slow.render(st, false)
 				if fast != want || (ferr == nil) != (werr == nil) {
-					t.Errorf("%s headers=%v js=%v:\nfast %q, %v\nslow %q, %v", p, headers, tp.js, fast, ferr, want, werr)
+					t.Errorf("%s headers=%v %s:\nfast %q, %v\nslow %q, %v", p, headers, tp.t.Name(), fast, ferr, want, werr)
 				}
 			}
 			st.release()

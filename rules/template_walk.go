@@ -48,7 +48,7 @@ func startOf(src string, p int, s string) int {
 
 // list walks a list; rootDot says whether dot is still the template data
 // (it is not inside range and with).
-func (w *templateWalker) list(l *parse.ListNode, rootDot bool, out string) {
+func (w *templateWalker) list(l *parse.ListNode, rootDot bool) {
 	if l == nil {
 		return
 	}
@@ -57,25 +57,25 @@ func (w *templateWalker) list(l *parse.ListNode, rootDot bool, out string) {
 		case *parse.ActionNode:
 			w.pipe(n.Pipe, rootDot)
 			if len(n.Pipe.Decl) == 0 {
-				n.Pipe.Cmds = append(n.Pipe.Cmds, w.command(n.Pos, out))
+				n.Pipe.Cmds = append(n.Pipe.Cmds, w.command(n.Pos, w.tp.escaperOf(n).name()))
 			}
 		case *parse.IfNode:
-			w.branch(&n.BranchNode, rootDot, rootDot, out)
+			w.branch(&n.BranchNode, rootDot, rootDot)
 		case *parse.RangeNode:
-			w.branch(&n.BranchNode, false, rootDot, out)
+			w.branch(&n.BranchNode, false, rootDot)
 			n.Pipe.Cmds = append(n.Pipe.Cmds, w.rangeGuard(n.Pos))
 		case *parse.WithNode:
-			w.branch(&n.BranchNode, false, rootDot, out)
+			w.branch(&n.BranchNode, false, rootDot)
 		case *parse.TemplateNode:
 			w.fail(n, "{{template}} is not supported in rule templates")
 		}
 	}
 }
 
-func (w *templateWalker) branch(b *parse.BranchNode, bodyRoot, elseRoot bool, out string) {
+func (w *templateWalker) branch(b *parse.BranchNode, bodyRoot, elseRoot bool) {
 	w.pipe(b.Pipe, elseRoot)
-	w.list(b.List, bodyRoot, out)
-	w.list(b.ElseList, elseRoot, out)
+	w.list(b.List, bodyRoot)
+	w.list(b.ElseList, elseRoot)
 }
 
 // command returns a command calling fn, to be appended to a pipeline.
@@ -105,10 +105,12 @@ func (w *templateWalker) pipe(p *parse.PipeNode, rootDot bool) {
 			now := &parse.VariableNode{NodeType: parse.NodeVariable, Pos: id.Pos, Ident: []string{"$", "now"}}
 			cmd.Args = append([]parse.Node{id, now}, cmd.Args[1:]...)
 		}
+		w.indexOfEvent(cmd, rootDot)
 		for _, arg := range cmd.Args {
 			w.arg(arg, rootDot)
 		}
 	}
+	w.lenientDefault(p)
 }
 
 func (w *templateWalker) arg(n parse.Node, rootDot bool) {
@@ -128,9 +130,41 @@ func (w *templateWalker) arg(n parse.Node, rootDot bool) {
 	}
 }
 
+// indexOfEvent records {{ index .event "key" }} and {{ get .event "key" }}
+// as a read of event.key.
+func (w *templateWalker) indexOfEvent(cmd *parse.CommandNode, rootDot bool) {
+	if len(cmd.Args) < 3 || !isCall(cmd, "index") && !isCall(cmd, "get") {
+		return
+	}
+	key, ok := cmd.Args[2].(*parse.StringNode)
+	if !ok {
+		return
+	}
+	switch x := cmd.Args[1].(type) {
+	case *parse.FieldNode:
+		if rootDot && len(x.Ident) == 1 && x.Ident[0] == "event" {
+			w.readsEvent(key.Text)
+		}
+	case *parse.VariableNode:
+		if len(x.Ident) == 2 && x.Ident[0] == "$" && x.Ident[1] == "event" {
+			w.readsEvent(key.Text)
+		}
+	}
+}
+
+// readsEvent records that the template reads field key of event.
+func (w *templateWalker) readsEvent(key string) {
+	if w.tp.eventField == "" {
+		w.tp.eventField = fieldName(key)
+	}
+}
+
 // ref checks a reference to the template data: root name, dataset and
 // meta field.
 func (w *templateWalker) ref(n parse.Node, path []string) {
+	if path[0] == "event" && len(path) > 1 {
+		w.readsEvent(path[1])
+	}
 	switch root := path[0]; {
 	case root == "item" && !w.withItem:
 		w.fail(n, "unknown name .item (item is only defined in for_each rules)")

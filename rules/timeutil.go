@@ -2,32 +2,52 @@ package rules
 
 import (
 	"fmt"
+	"math"
 	"time"
 )
 
 // dateOnly is the layout of a calendar date without a time.
 const dateOnly = "2006-01-02"
 
+// maxUnixSeconds bounds a time given as Unix seconds (year 9999).
+const maxUnixSeconds = 253402300799
+
 // timeLayouts are the string forms accepted where a time is expected; a
 // form without a zone is UTC.
 var timeLayouts = []string{time.RFC3339Nano, "2006-01-02T15:04:05", "2006-01-02 15:04:05", dateOnly}
 
-// toTime converts a time or a string in one of timeLayouts.
+// toTime converts a time, a string in one of timeLayouts, or a number of
+// seconds since the Unix epoch (in UTC).
 func toTime(v any) (time.Time, error) {
 	switch x := v.(type) {
 	case time.Time:
 		return x, nil
+	case int:
+		return unixTime(float64(x))
+	case int64:
+		return unixTime(float64(x))
+	case float64:
+		return unixTime(x)
 	case string:
 		for _, layout := range timeLayouts {
 			if t, err := time.Parse(layout, x); err == nil {
 				return t, nil
 			}
 		}
-		return time.Time{}, fmt.Errorf("cannot read %q as a time (use RFC 3339 or YYYY-MM-DD)", x)
+		return time.Time{}, fmt.Errorf("cannot read %q as a time (use RFC 3339, YYYY-MM-DD or Unix seconds)", x)
 	case nil:
 		return time.Time{}, errNoValue
 	}
-	return time.Time{}, fmt.Errorf("cannot use %T as a time", v)
+	return time.Time{}, fmt.Errorf("cannot use %s as a time", describeValue(v))
+}
+
+// unixTime reads seconds since the Unix epoch, in UTC.
+func unixTime(x float64) (time.Time, error) {
+	if math.IsNaN(x) || math.Abs(x) > maxUnixSeconds {
+		return time.Time{}, fmt.Errorf("cannot read %s as Unix seconds (beyond the year 9999)", formatFloat(x))
+	}
+	sec, frac := math.Modf(x)
+	return time.Unix(int64(sec), int64(math.Round(frac*1e9))).UTC(), nil
 }
 
 // daysBetween counts calendar days from now's date to v's date, both in
