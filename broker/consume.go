@@ -134,4 +134,3 @@ const (
 	maxPullBatch  = 512
 	pullHeartbeat = time.Second
 )
-

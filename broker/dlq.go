@@ -34,7 +34,8 @@ type DeadLetter struct {
 	// Rule is the rule whose notification failed; empty for an event that
 	// failed before any rule.
 	Rule string `json:"rule,omitempty"`
-	// Reason classifies the failure, e.g. "permanent" or "exhausted".
+	// Reason classifies the failure: ReasonPermanent, ReasonExhausted,
+	// ReasonRender or ReasonDecode.
 	Reason string `json:"reason"`
 	// Error is the error text.
 	Error string `json:"error,omitempty"`

@@ -110,7 +110,7 @@ func (r *run) nak(jm jetstream.Msg, nd uint64, delay, beat time.Duration) {
 func exhausted(m Msg) DeadLetter {
 	return DeadLetter{
 		EventID:  m.EventID,
-		Reason:   "exhausted",
+		Reason:   ReasonExhausted,
 		Error:    fmt.Sprintf("handler asked for redelivery after %d deliveries, the limit", m.NumDelivered),
 		Attempts: int(m.NumDelivered),
 		Subject:  m.Subject,

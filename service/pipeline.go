@@ -2,6 +2,7 @@ package service
 
 import (
 	"context"
+	"log/slog"
 	"time"
 
 	"github.com/korelay/korelay/adapters/delivery"
@@ -11,58 +12,78 @@ import (
 	"github.com/korelay/korelay/triggers"
 )
 
-// Dead-letter reasons decided here; delivery decides permanent and exhausted.
-const (
-	reasonDecode = "decode" // the event could not be decoded
-	reasonRender = "render" // a rule matched but its message could not be rendered
-)
-
 // storeRetry is how soon an event whose dead letter could not be stored is
 // redelivered.
 const storeRetry = 5 * time.Second
 
 // handle returns the consumer's handler: decode the event, evaluate the
-// rules, deliver, dead-letter what can never succeed, and say whether the
-// event may be acknowledged.
+// rules, dead-letter what failed, and hand the notifications to delivery;
+// the event is settled (acked, or handed back) when delivery has settled
+// every identity, without a goroutine waiting for it.
 func (s *Service) handle(rt *runtime) broker.Handler {
-	return func(ctx context.Context, m broker.Msg) broker.Disposition {
+	return func(ctx context.Context, m broker.Msg, done func(broker.Disposition)) {
 		rt.handling.Add(1)
-		defer rt.handling.Add(-1)
+		finish := func(d broker.Disposition) {
+			rt.handling.Add(-1)
+			done(d)
+		}
 		ev, err := triggers.Decode(m.EventID, m.Subject, m.Header, m.Data, m.Received)
 		if err != nil {
 			s.metrics.Events.WithLabelValues(string(ev.Source), metrics.OutcomeFailed).Inc()
-			return s.deadLetterEvent(ctx, rt, m, "", reasonDecode, err)
+			finish(s.deadLetterEvent(ctx, rt, m, "", broker.ReasonDecode, err))
+			return
 		}
 		res := s.Rules().Evaluate(&ev)
 		s.countEvent(ev, res)
 		for _, f := range res.Failures {
-			if d := s.deadLetterEvent(ctx, rt, m, f.Rule, reasonRender, f.Err); d != broker.Ack() {
-				return d
+			if d := s.deadLetterEvent(ctx, rt, m, f.Rule, f.Reason, f.Err); d != broker.Ack() {
+				finish(d)
+				return
 			}
 		}
 		if len(res.Notifications) == 0 {
-			return broker.Ack()
+			finish(broker.Ack())
+			return
 		}
-		outs, err := rt.engine.Deliver(ctx, res.Notifications, delivery.DeliverOptions{Redelivered: m.NumDelivered > 1 || m.Replayed})
-		if err != nil {
-			s.log.Warn("delivery interrupted; the event will be redelivered", "event_id", ev.ID, "err", err)
-			return broker.Nak(time.Second)
-		}
-		return s.settle(ctx, rt, m, outs)
+		opts := delivery.DeliverOptions{Redelivered: m.NumDelivered > 1 || m.Replayed}
+		rt.engine.DeliverAsync(ctx, res.Notifications, opts, func(outs []delivery.Outcome, err error) {
+			if err != nil {
+				s.log.Warn("delivery interrupted; the event will be redelivered", "event_id", ev.ID, "err", err)
+				finish(broker.Nak(time.Second))
+				return
+			}
+			finish(s.settle(ctx, rt, m, outs))
+		})
 	}
 }
 
+// countEvent counts an evaluated event: matched when a rule matched, failed
+// when none did and a rule could not read the payload, else no_match.
 func (s *Service) countEvent(ev rules.Event, res rules.Result) {
 	outcome := metrics.OutcomeNoMatch
-	if len(res.Matched) > 0 {
+	switch {
+	case len(res.Matched) > 0:
 		outcome = metrics.OutcomeMatched
+	case hasDecodeFailure(res):
+		outcome = metrics.OutcomeFailed
 	}
 	s.metrics.Events.WithLabelValues(string(ev.Source), outcome).Inc()
 	for _, r := range res.Matched {
 		s.metrics.RuleMatches.WithLabelValues(r).Inc()
 	}
-	s.log.Debug("event evaluated", "event_id", ev.ID, "source", ev.Source, "trigger", ev.Trigger,
-		"matched", len(res.Matched), "notifications", len(res.Notifications))
+	if s.log.Enabled(context.Background(), slog.LevelDebug) {
+		s.log.Debug("event evaluated", "event_id", ev.ID, "source", ev.Source, "trigger", ev.Trigger,
+			"matched", len(res.Matched), "notifications", len(res.Notifications))
+	}
+}
+
+func hasDecodeFailure(res rules.Result) bool {
+	for _, f := range res.Failures {
+		if f.Reason == rules.ReasonDecode {
+			return true
+		}
+	}
+	return false
 }
 
 // settle logs each outcome and dead-letters the failed ones.
@@ -119,6 +140,6 @@ func deadLetterFor(m broker.Msg, o delivery.Outcome) broker.DeadLetter {
 // eventExhausted counts an event the broker dead-lettered because its
 // redeliveries ran out before delivery settled.
 func (s *Service) eventExhausted(eventID string) {
-	s.metrics.DeadLetters.WithLabelValues("", delivery.ReasonExhausted).Inc()
-	s.log.Error("dead-lettered: redelivery limit reached", "event_id", eventID, "reason", delivery.ReasonExhausted)
+	s.metrics.DeadLetters.WithLabelValues("", broker.ReasonExhausted).Inc()
+	s.log.Error("dead-lettered: redelivery limit reached", "event_id", eventID, "reason", broker.ReasonExhausted)
 }

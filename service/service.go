@@ -139,7 +139,11 @@ func LoadRules(cfg *config.Config, now func() time.Time) (*rules.Set, error) {
 	for name := range cfg.Webhooks {
 		hooks[name] = true
 	}
-	env := rules.Env{Webhooks: hooks, Groups: cfg.Groups, Datasets: cfg.Datasets, Now: now}
+	datasetPos := make(map[string]string, len(cfg.Datasets))
+	for name := range cfg.Datasets {
+		datasetPos[name] = cfg.Pos("datasets." + name).String()
+	}
+	env := rules.Env{Webhooks: hooks, Groups: cfg.Groups, Datasets: cfg.Datasets, DatasetPos: datasetPos, Now: now}
 	return rules.LoadGlobs(cfg.Dir, cfg.Rules, env)
 }
 

@@ -228,4 +228,3 @@ func (e *Engine) checkLedger(ctx context.Context, owned []*flight) ([]*flight, e
 	}
 	return fresh, nil
 }
-

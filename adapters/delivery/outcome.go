@@ -1,6 +1,9 @@
 package delivery
 
-import "github.com/korelay/korelay/metrics"
+import (
+	"github.com/korelay/korelay/broker"
+	"github.com/korelay/korelay/metrics"
+)
 
 // Status is what happened to a set of identities of one notification.
 type Status int
@@ -44,9 +47,9 @@ func (s Status) String() string {
 const (
 	// ReasonPermanent: Kore refused the call (4xx other than 429) or the
 	// request was invalid; retrying cannot help.
-	ReasonPermanent = "permanent"
+	ReasonPermanent = broker.ReasonPermanent
 	// ReasonExhausted: every attempt failed with a retryable error.
-	ReasonExhausted = "exhausted"
+	ReasonExhausted = broker.ReasonExhausted
 )
 
 // Outcome is the result for some identities of one notification. Deliver
