@@ -82,6 +82,10 @@ func topics() []topic {
 		{"dlq drop", "korelay dlq drop [-config F] [-rule R] [-id EVENT_ID] [-all]",
 			"Remove the selected dead letters for good. Without -rule or -id it refuses to\n" +
 				"run: dropping every dead letter needs -all."},
+		{"probe", "korelay probe [-timeout 2s] URL",
+			"GET URL and exit 0 on a 2xx answer, 1 on anything else (redirects are not\n" +
+				"followed): the health check of an image without a shell, e.g.\n" +
+				"korelay probe http://127.0.0.1:8080/healthz."},
 		{"version", "korelay version", "Print korelay's version (also: korelay --version)."},
 	}
 }
