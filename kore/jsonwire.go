@@ -10,19 +10,31 @@ import (
 // RFC 3339 strings (or epoch milliseconds) decode as the zero time: a job id
 // must never be lost to a timestamp format.
 func (j *Job) UnmarshalJSON(b []byte) error {
-	type plain Job
-	var w struct {
-		plain
-		LastModified  lenientTime `json:"lMod"`
-		CreatedOn     lenientTime `json:"createdOn"`
-		RequestedTime lenientTime `json:"requestedTime"`
-	}
+	var w jobWire
 	if err := json.Unmarshal(b, &w); err != nil {
 		return err
 	}
-	*j = Job(w.plain)
-	j.LastModified, j.CreatedOn, j.RequestedTime = w.LastModified.t, w.CreatedOn.t, w.RequestedTime.t
+	*j = w.job()
 	return nil
+}
+
+// plainJob is Job without its UnmarshalJSON.
+type plainJob Job
+
+// jobWire is a job as Kore writes it. The client decodes answers into it
+// directly (one pass over the body; Job's UnmarshalJSON would make two).
+type jobWire struct {
+	plainJob
+	LastModified  lenientTime `json:"lMod"`
+	CreatedOn     lenientTime `json:"createdOn"`
+	RequestedTime lenientTime `json:"requestedTime"`
+}
+
+// job returns the decoded job.
+func (w *jobWire) job() Job {
+	j := Job(w.plainJob)
+	j.LastModified, j.CreatedOn, j.RequestedTime = w.LastModified.t, w.CreatedOn.t, w.RequestedTime.t
+	return j
 }
 
 // lenientTime decodes an RFC 3339 string or epoch milliseconds; anything else

@@ -62,7 +62,7 @@ func (c *Client) Notify(ctx context.Context, req NotifyRequest) (*Job, error) {
 	if err := req.Validate(); err != nil {
 		return nil, fmt.Errorf("kore %s: %w", EndpointNotify, err)
 	}
-	var job Job
+	var w jobWire
 	err := c.do(ctx, request{
 		endpoint: EndpointNotify,
 		method:   http.MethodPost,
@@ -73,12 +73,13 @@ func (c *Client) Notify(ctx context.Context, req NotifyRequest) (*Job, error) {
 			Message:          req.Message,
 			Identities:       req.Identities,
 		},
-	}, &job, "a job object with _id and status", func() bool {
-		return job.ID != "" && job.Status != ""
+	}, &w, "a job object with _id and status", func() bool {
+		return w.ID != "" && w.Status != ""
 	})
 	if err != nil {
 		return nil, err
 	}
+	job := w.job()
 	return &job, nil
 }
 
@@ -89,17 +90,18 @@ func (c *Client) NotifyStatus(ctx context.Context, jobID string) (*Job, error) {
 	if err := checkID(jobID); err != nil {
 		return nil, fmt.Errorf("kore %s: %w: job %w", EndpointNotifyStatus, ErrInvalidRequest, err)
 	}
-	var job Job
+	var w jobWire
 	err := c.do(ctx, request{
 		endpoint: EndpointNotifyStatus,
 		method:   http.MethodGet,
 		path:     c.botPath("notify", "status", jobID),
-	}, &job, "a job object with a status", func() bool {
-		return job.Status != ""
+	}, &w, "a job object with a status", func() bool {
+		return w.Status != ""
 	})
 	if err != nil {
 		return nil, err
 	}
+	job := w.job()
 	if job.ID == "" {
 		job.ID = jobID
 	}

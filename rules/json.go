@@ -7,42 +7,166 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/valyala/fastjson"
 )
+
+// parsers are reused: a parser keeps its buffers between documents.
+var parsers fastjson.ParserPool
 
 // DecodeJSON decodes a JSON document into the values rules see: objects as
 // map[string]any, arrays as []any, integers that fit as int, other numbers
 // as float64, and integers too large for int as their exact digits in a
 // string, so a long id is never rounded and always renders as written.
+// Strings that are not valid UTF-8 have the bad bytes replaced (U+FFFD), as
+// encoding/json does.
 func DecodeJSON(data []byte) (any, error) {
+	// The parser is lenient (it takes "\x" or a raw tab in a string); the
+	// validator is strict and allocates nothing. A document it refuses is
+	// rare and gets encoding/json's error, which says where.
+	if fastjson.ValidateBytes(data) != nil || controlInString(data) {
+		return nil, syntaxError(data)
+	}
+	if hasSurrogateEscape(data) {
+		// The parser keeps a lone surrogate escape as its text where
+		// encoding/json gives U+FFFD; such documents take the slow way.
+		return decodeStd(data)
+	}
+	p := parsers.Get()
+	defer parsers.Put(p)
+	v, err := p.ParseBytes(data)
+	if err != nil {
+		return nil, syntaxError(data)
+	}
+	return valueOf(v), nil
+}
+
+// controlInString reports whether a string in data holds a raw control
+// character, which JSON forbids (the validator misses some after an escape).
+func controlInString(data []byte) bool {
+	in, esc := false, false
+	for _, c := range data {
+		switch {
+		case esc:
+			esc = false
+		case in && c == '\\':
+			esc = true
+		case c == '"':
+			in = !in
+		case in && c < 0x20:
+			return true
+		}
+	}
+	return false
+}
+
+// hasSurrogateEscape reports whether data holds a \uD800-\uDFFF escape.
+func hasSurrogateEscape(data []byte) bool {
+	for i := bytes.Index(data, []byte(`\u`)); i >= 0 && i+3 < len(data); {
+		if c := data[i+2]; (c == 'd' || c == 'D') && strings.IndexByte("89abcdefABCDEF", data[i+3]) >= 0 {
+			return true
+		}
+		next := bytes.Index(data[i+2:], []byte(`\u`))
+		if next < 0 {
+			return false
+		}
+		i += 2 + next
+	}
+	return false
+}
+
+// decodeStd decodes data with encoding/json, numbers kept exact.
+func decodeStd(data []byte) (any, error) {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.UseNumber()
 	var v any
 	if err := dec.Decode(&v); err != nil {
 		return nil, fmt.Errorf("decode JSON: %w", err)
 	}
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		return nil, errors.New("decode JSON: unexpected data after the top-level value")
-	}
-	return normalizeNumbers(v), nil
+	return exactNumbers(v), nil
 }
 
-// normalizeNumbers replaces json.Number values in place.
-func normalizeNumbers(v any) any {
+// exactNumbers replaces json.Number values in place.
+func exactNumbers(v any) any {
 	switch x := v.(type) {
 	case map[string]any:
 		for k, e := range x {
-			x[k] = normalizeNumbers(e)
+			x[k] = exactNumbers(e)
 		}
-		return x
 	case []any:
 		for i, e := range x {
-			x[i] = normalizeNumbers(e)
+			x[i] = exactNumbers(e)
 		}
-		return x
 	case json.Number:
 		return number(string(x))
 	}
 	return v
+}
+
+// syntaxError is encoding/json's error for a document that is not JSON:
+// a *json.SyntaxError (with its offset) wrapped as "decode JSON: ...".
+func syntaxError(data []byte) error {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	var v any
+	err := dec.Decode(&v)
+	if err == nil {
+		if _, terr := dec.Token(); !errors.Is(terr, io.EOF) {
+			return errors.New("decode JSON: unexpected data after the top-level value")
+		}
+		err = errors.New("not valid JSON")
+	}
+	return fmt.Errorf("decode JSON: %w", err)
+}
+
+// valueOf converts a parsed value into the rules' values; nothing of the
+// parser's buffers is kept.
+func valueOf(v *fastjson.Value) any {
+	switch v.Type() {
+	case fastjson.TypeObject:
+		o, _ := v.Object()
+		m := make(map[string]any, o.Len())
+		o.Visit(func(k []byte, e *fastjson.Value) { m[text(k)] = valueOf(e) })
+		return m
+	case fastjson.TypeArray:
+		items, _ := v.Array()
+		out := make([]any, len(items))
+		for i, e := range items {
+			out[i] = valueOf(e)
+		}
+		return out
+	case fastjson.TypeString:
+		b, _ := v.StringBytes()
+		return text(b)
+	case fastjson.TypeNumber:
+		var buf [32]byte
+		return number(string(v.MarshalTo(buf[:0])))
+	case fastjson.TypeTrue:
+		return true
+	case fastjson.TypeFalse:
+		return false
+	}
+	return nil
+}
+
+// text copies b into a string, replacing each byte of invalid UTF-8 with
+// U+FFFD, as encoding/json does.
+func text(b []byte) string {
+	if utf8.Valid(b) {
+		return string(b)
+	}
+	var sb strings.Builder
+	for len(b) > 0 {
+		r, n := utf8.DecodeRune(b)
+		if r == utf8.RuneError && n == 1 {
+			sb.WriteRune(utf8.RuneError)
+		} else {
+			sb.Write(b[:n])
+		}
+		b = b[n:]
+	}
+	return sb.String()
 }
 
 // number converts a JSON number literal to int, float64 or, for an integer

@@ -243,7 +243,8 @@ func koreClientFor(t testing.TB, cfg *config.Config, transport http.RoundTripper
 		kore.WithBaseURL(k.Host),
 		kore.WithBotID(k.BotID),
 		kore.WithEnforceJTI(k.EnforceJTI),
-		kore.WithHTTPClient(&http.Client{Timeout: k.Timeout, Transport: transport}),
+		kore.WithTimeout(k.Timeout), // the client's own bound; the http.Client gets none, or every call pays two
+		kore.WithHTTPClient(&http.Client{Transport: transport}),
 		kore.WithDevicePathPrefix(k.DevicePathPrefix),
 		kore.WithCredentials(k.ClientID, k.ClientSecret.Value()),
 	)

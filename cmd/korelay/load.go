@@ -56,7 +56,8 @@ func koreClient(cfg *config.Config, transport http.RoundTripper) (*kore.Client, 
 		kore.WithBaseURL(k.Host),
 		kore.WithBotID(k.BotID),
 		kore.WithEnforceJTI(k.EnforceJTI),
-		kore.WithHTTPClient(&http.Client{Timeout: k.Timeout, Transport: transport}),
+		kore.WithTimeout(k.Timeout), // the client's own bound; the http.Client gets none, or every call pays two
+		kore.WithHTTPClient(&http.Client{Transport: transport}),
 		kore.WithDevicePathPrefix(k.DevicePathPrefix),
 		kore.WithUserAgent("korelay/" + versionString()),
 	}
