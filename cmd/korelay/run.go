@@ -46,7 +46,9 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err != nil {
 		return err
 	}
-	log := newLogger(stderr, orConfig(*logLevel, cfg.Log.Level), orConfig(*logFormat, cfg.Log.Format))
+	logOut := newBatchWriter(stderr)
+	defer logOut.Close()
+	log := newLogger(logOut, orConfig(*logLevel, cfg.Log.Level), orConfig(*logFormat, cfg.Log.Format))
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	m := metrics.New(reg)
