@@ -33,8 +33,6 @@ const (
 	getConcurrency = 64
 	// ledgerTimeout bounds a ledger call whose context has no deadline.
 	ledgerTimeout = 10 * time.Second
-	// ledgerMaxPending bounds unacknowledged asynchronous writes.
-	ledgerMaxPending = 8192
 )
 
 // errNoBatchGet means the server refused a batched direct get (older than
@@ -49,9 +47,9 @@ var errNoBatchGet = errors.New("batched direct get not supported")
 type Ledger struct {
 	nc      *nats.Conn
 	kv      jetstream.KeyValue
-	async   jetstream.JetStream // for Record's asynchronous writes
-	prefix  string              // "$KV.<bucket>."
-	getSubj string              // the bucket's direct-get API subject
+	writes  *pubAcks // Record's writes
+	prefix  string   // "$KV.<bucket>."
+	getSubj string   // the bucket's direct-get API subject
 	now     func() time.Time
 
 	noBatch atomic.Bool // the server refused batched gets once
@@ -69,16 +67,14 @@ func newLedger(ctx context.Context, nc *nats.Conn, js jetstream.JetStream, bucke
 	if err != nil {
 		return nil, fmt.Errorf("ledger bucket %s: %w", bucket, err)
 	}
-	async, err := jetstream.New(nc,
-		jetstream.WithPublishAsyncMaxPending(ledgerMaxPending),
-		jetstream.WithPublishAsyncTimeout(ledgerTimeout))
+	writes, err := newPubAcks(nc)
 	if err != nil {
 		return nil, fmt.Errorf("ledger: %w", err)
 	}
 	return &Ledger{
 		nc:      nc,
 		kv:      kv,
-		async:   async,
+		writes:  writes,
 		prefix:  "$KV." + bucket + ".",
 		getSubj: "$JS.API.DIRECT.GET.KV_" + bucket,
 		now:     time.Now,
@@ -131,22 +127,12 @@ func (l *Ledger) Record(ctx context.Context, keys []string, ttl time.Duration) e
 	ctx, cancel := withDefaultTimeout(ctx, ledgerTimeout)
 	defer cancel()
 	value := []byte(strconv.FormatInt(l.now().Add(ttl).UnixNano(), 10))
-	acks := make([]jetstream.PubAckFuture, 0, len(keys))
-	for _, k := range keys {
-		f, err := l.async.PublishAsync(l.prefix+ledgerKey(k), value, jetstream.WithStallWait(ledgerTimeout))
-		if err != nil {
-			return fmt.Errorf("ledger record %q: %w", k, err)
-		}
-		acks = append(acks, f)
+	subjects := make([]string, len(keys))
+	for i, k := range keys {
+		subjects[i] = l.prefix + ledgerKey(k)
 	}
-	for i, f := range acks {
-		select {
-		case <-f.Ok():
-		case err := <-f.Err():
-			return fmt.Errorf("ledger record %q: %w", keys[i], err)
-		case <-ctx.Done():
-			return fmt.Errorf("ledger record: %w", ctx.Err())
-		}
+	if err := l.writes.publishAll(ctx, subjects, value); err != nil {
+		return fmt.Errorf("ledger record %d keys: %w", len(keys), err)
 	}
 	return nil
 }
