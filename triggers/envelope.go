@@ -68,8 +68,7 @@ func Decode(id, subject string, hdr nats.Header, data []byte, received time.Time
 // string. A NATS message (contentType "") that is not valid JSON is kept as
 // a string.
 func DecodeBody(contentType string, data []byte) (any, error) {
-	mediaType := strings.ToLower(strings.TrimSpace(strings.SplitN(contentType, ";", 2)[0]))
-	switch {
+	switch mediaType := MediaType(contentType); {
 	case mediaType == "":
 		if v, err := rules.DecodeJSON(data); err == nil {
 			return v, nil
@@ -86,6 +85,14 @@ func DecodeBody(contentType string, data []byte) (any, error) {
 	default:
 		return string(data), nil
 	}
+}
+
+// MediaType returns the media type of a Content-Type value, lower-cased,
+// without its parameters ("" for an empty value): the one reading of a
+// content type that the webhook door and the event decoder share.
+func MediaType(contentType string) string {
+	mt, _, _ := strings.Cut(contentType, ";")
+	return strings.ToLower(strings.TrimSpace(mt))
 }
 
 // FormMap turns form values into what rules see: a key with one value maps

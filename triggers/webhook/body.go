@@ -13,12 +13,6 @@ import (
 // defaultContentType is assumed for a request without Content-Type.
 const defaultContentType = "application/json"
 
-// mediaType returns the lower-cased media type of a Content-Type value,
-// without parameters, as triggers.DecodeBody sees it.
-func mediaType(contentType string) string {
-	return strings.ToLower(strings.TrimSpace(strings.SplitN(contentType, ";", 2)[0]))
-}
-
 // supportedMediaType reports whether a body of media type mt is accepted.
 func supportedMediaType(mt string) bool {
 	switch mt {
@@ -58,7 +52,7 @@ func checkBody(contentType string, body []byte) (string, *failure) {
 	if strings.TrimSpace(contentType) == "" {
 		contentType = defaultContentType
 	}
-	mt := mediaType(contentType)
+	mt := triggers.MediaType(contentType)
 	if !supportedMediaType(mt) {
 		return "", reject(http.StatusUnsupportedMediaType,
 			"unsupported content type; use application/json, text/plain or application/x-www-form-urlencoded")
