@@ -26,10 +26,10 @@ import (
 func (b *Broker) Consume(ctx context.Context, h Handler) error {
 	pctx, stop := context.WithCancel(ctx)
 	defer stop()
-	r := &run{b: b, flow: newFlow(ctx, h, b.opts.MaxAckPending), held: newHolds(), beats: newBeats()}
+	r := &run{b: b, flow: newFlow(ctx, h, b.opts.MaxAckPending), held: newHolds()}
 	defer r.held.release()
 	beatsDone := make(chan struct{})
-	go func() { defer close(beatsDone); r.beats.run(pctx, b.beatEvery()) }()
+	go func() { defer close(beatsDone); r.flow.keepAlive(pctx, b.beatEvery()) }()
 	errc := make(chan error, 2)
 	go func() { errc <- r.consumeStream(pctx, b.opts.Stream) }()
 	pullers := 1
@@ -52,10 +52,9 @@ func (b *Broker) Consume(ctx context.Context, h Handler) error {
 
 // run is one Consume call.
 type run struct {
-	b     *Broker
-	flow  *flow
-	held  *holds
-	beats *beats
+	b    *Broker
+	flow *flow
+	held *holds
 }
 
 // consumeStream runs the durable consumer on stream.

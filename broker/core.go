@@ -63,7 +63,7 @@ func (c *Core) Publish(_ context.Context, msg *nats.Msg) (string, error) {
 func (c *Core) Consume(ctx context.Context, h Handler) error {
 	fl := newFlow(ctx, h, c.opts.MaxAckPending)
 	subs := newSubscriptions(c.nc, c.opts.Consumer, func(m *nats.Msg) {
-		fl.submit(fl.ctx, coreMsg(m), settleNothing)
+		fl.submit(fl.ctx, coreMsg(m), settleNothing, nil, 0)
 	})
 	c.mu.Lock()
 	err := subs.set(c.patterns())

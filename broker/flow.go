@@ -16,7 +16,7 @@ import (
 type flow struct {
 	h     Handler
 	slots chan struct{} // one per unsettled event
-	tasks chan func()
+	tasks chan *flowEvent
 	ctx   context.Context // the handlers' context
 	stop  context.CancelFunc
 	wg    sync.WaitGroup // workers
@@ -31,9 +31,20 @@ type flow struct {
 // flowEvent is one submitted event until it is settled.
 type flowEvent struct {
 	f      *flow
+	m      Msg
 	once   atomic.Bool
 	settle func(Disposition)
+	// alive, when set, keeps the delivery from being redelivered while it
+	// waits: a progress ack every every, sent by the flow's sweep (next is
+	// guarded by the flow's mu).
+	alive inProgresser
+	every time.Duration
+	next  time.Time
 }
+
+// inProgresser is a delivery that can say it is still being worked on (a
+// JetStream message).
+type inProgresser interface{ InProgress() error }
 
 // done settles the event once: later calls are ignored.
 func (e *flowEvent) done(d Disposition) {
@@ -61,11 +72,11 @@ func newFlow(parent context.Context, h Handler, maxUnsettled int) *flow {
 	ctx, cancel := context.WithCancel(context.WithoutCancel(parent))
 	f := &flow{h: h, slots: make(chan struct{}, maxUnsettled), ctx: ctx, stop: cancel, live: map[*flowEvent]struct{}{}}
 	n := flowWorkers(maxUnsettled)
-	f.tasks = make(chan func(), n)
+	f.tasks = make(chan *flowEvent, n)
 	for range n {
 		f.wg.Go(func() {
-			for task := range f.tasks {
-				task()
+			for e := range f.tasks {
+				f.h(f.ctx, e.m, e.done)
 			}
 		})
 	}
@@ -74,8 +85,10 @@ func newFlow(parent context.Context, h Handler, maxUnsettled int) *flow {
 
 // submit waits for a free slot (or for stop to end) and hands m to a
 // worker; settle receives the handler's verdict once, after which the slot
-// is free again. It reports false when stop ended first.
-func (f *flow) submit(stop context.Context, m Msg, settle func(Disposition)) bool {
+// is free again. A delivery given alive gets a progress ack every every
+// until it is settled (see keepAlive). It reports false when stop ended
+// first.
+func (f *flow) submit(stop context.Context, m Msg, settle func(Disposition), alive inProgresser, every time.Duration) bool {
 	select {
 	case f.slots <- struct{}{}:
 	case <-stop.Done():
@@ -87,12 +100,44 @@ func (f *flow) submit(stop context.Context, m Msg, settle func(Disposition)) boo
 		<-f.slots
 		return false
 	}
-	e := &flowEvent{f: f, settle: settle}
+	e := &flowEvent{f: f, m: m, settle: settle, alive: alive, every: every}
+	if alive != nil {
+		e.next = time.Now().Add(every)
+	}
 	f.mu.Lock()
 	f.live[e] = struct{}{}
 	f.mu.Unlock()
-	f.tasks <- func() { f.h(f.ctx, m, e.done) }
+	f.tasks <- e
 	return true
+}
+
+// keepAlive sends, every interval until ctx ends, the progress acks that
+// are due, so a delivery waiting long (for budget, say) is not
+// redelivered, without a timer per delivery. A lost one only risks an
+// early redelivery.
+func (f *flow) keepAlive(ctx context.Context, interval time.Duration) {
+	t := time.NewTicker(max(interval, time.Millisecond))
+	defer t.Stop()
+	var due []inProgresser
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case now := <-t.C:
+			due = due[:0]
+			f.mu.Lock()
+			for e := range f.live {
+				if e.alive != nil && !now.Before(e.next) {
+					due = append(due, e.alive)
+					e.next = now.Add(e.every)
+				}
+			}
+			f.mu.Unlock()
+			for _, a := range due {
+				_ = a.InProgress()
+			}
+		}
+	}
 }
 
 // drain waits, once the caller has stopped submitting, up to timeout for

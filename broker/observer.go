@@ -120,7 +120,7 @@ func (o *Observer) Started() <-chan struct{} { return o.started.ch }
 // waited for). Handlers' dispositions are ignored: nothing is acked.
 func (o *Observer) Consume(ctx context.Context, h Handler) error {
 	fl := newFlow(ctx, h, o.opts.MaxAckPending)
-	deliver := func(m Msg) { fl.submit(ctx, m, settleNothing) }
+	deliver := func(m Msg) { fl.submit(ctx, m, settleNothing, nil, 0) }
 	subs := newSubscriptions(o.nc, "", func(m *nats.Msg) { deliver(coreMsg(m)) })
 	var wg sync.WaitGroup
 	wg.Go(func() {

@@ -22,15 +22,7 @@ func (r *run) submit(ctx context.Context, jm jetstream.Msg) bool {
 	m := streamMsg(jm, meta)
 	m.LastAttempt = b.opts.MaxDeliver > 0 && meta.NumDelivered >= uint64(b.opts.MaxDeliver)
 	beat := b.ackDeadline(m.NumDelivered) / 3
-	ka := r.beats.add(jm, beat)
-	ok := r.flow.submit(ctx, m, func(d Disposition) {
-		r.beats.remove(ka)
-		r.settle(jm, m, d, beat)
-	})
-	if !ok {
-		r.beats.remove(ka)
-	}
-	return ok
+	return r.flow.submit(ctx, m, func(d Disposition) { r.settle(jm, m, d, beat) }, jm, beat)
 }
 
 // settle acknowledges, redelivers or terminates a delivery as its handler
