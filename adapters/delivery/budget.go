@@ -4,6 +4,8 @@ import (
 	"math"
 	"sync"
 	"time"
+
+	"github.com/korelay/korelay/broker"
 )
 
 // Budget is the stage that paces calls to Kore: the dispatcher asks it
@@ -35,8 +37,12 @@ type LocalBudget struct {
 	holdUntil     time.Time // Kore asked us to wait (Retry-After)
 }
 
-// Compile-time check that LocalBudget is a Budget.
-var _ Budget = (*LocalBudget)(nil)
+// Compile-time checks: the local budget and the one replicas share are
+// Budgets.
+var (
+	_ Budget = (*LocalBudget)(nil)
+	_ Budget = (*broker.SharedBudget)(nil)
+)
 
 // NewLocalBudget returns a budget of perMinute and perHour calls (a limit
 // below 1 is unlimited) spent at perMinute/60 a second with bursts of at

@@ -3,6 +3,8 @@ package delivery
 import (
 	"context"
 	"time"
+
+	"github.com/korelay/korelay/broker"
 )
 
 // Ledger remembers idempotency keys of identities already notified: a
@@ -14,3 +16,9 @@ type Ledger interface {
 	// Record stores keys for ttl.
 	Record(ctx context.Context, keys []string, ttl time.Duration) error
 }
+
+// Compile-time checks: the stores the transports hand out are Ledgers.
+var (
+	_ Ledger = (*broker.Ledger)(nil)
+	_ Ledger = (*broker.MemoryLedger)(nil)
+)
