@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/korelay/korelay/adapters/delivery"
+	"github.com/korelay/korelay/broker"
 	"github.com/korelay/korelay/config"
 	"github.com/korelay/korelay/kore"
 	"github.com/korelay/korelay/rules"
@@ -61,3 +62,11 @@ func (s *Service) cronFired(rule string, scheduled time.Time, err error) {
 	s.metrics.Events.WithLabelValues(string(rules.SourceCron), "accepted").Inc()
 	s.log.Debug("cron fired", "rule", rule, "scheduled", scheduled)
 }
+
+// Compile-time checks: what the transports hand out fits the triggers.
+var (
+	_ cron.Publisher    = broker.Transport(nil)
+	_ cron.StateStore   = broker.FireStore(nil)
+	_ webhook.Publisher = broker.Transport(nil)
+	_ delivery.Ledger   = broker.KeyLedger(nil)
+)
