@@ -88,47 +88,64 @@ func (r *run) consumeExternal(ctx context.Context) error {
 
 // pull feeds deliveries from c to handlers until ctx ends.
 func (r *run) pull(ctx context.Context, c jetstream.Consumer, stream string) error {
-	it, err := c.Messages(
+	// The callback API keeps one heartbeat timer for the whole pull; the
+	// iterator's Next starts a timer per message.
+	fatal := make(chan error, 1)
+	cc, err := c.Consume(func(jm jetstream.Msg) {
+		if ctx.Err() != nil || !r.submit(ctx, jm) {
+			_ = jm.Nak() // stopping: hand it back for another replica now
+		}
+	},
 		jetstream.PullMaxMessages(min(r.b.opts.MaxAckPending, maxPullBatch)),
 		jetstream.PullHeartbeat(pullHeartbeat),
-		jetstream.WithMessagesErrOnMissingHeartbeat(false),
+		jetstream.ConsumeErrHandler(func(_ jetstream.ConsumeContext, err error) {
+			if isFatalPullError(err) {
+				select {
+				case fatal <- err:
+				default:
+				}
+				return
+			}
+			// Transient: the consumer pulls again by itself.
+			r.b.opts.Logger.Warn("nats pull interrupted", "stream", stream, "err", err)
+		}),
 	)
 	if err != nil {
 		return fmt.Errorf("consume stream %s: %w", stream, err)
 	}
-	defer it.Stop()
-	defer context.AfterFunc(ctx, it.Drain)()
 	if stream == r.b.opts.Stream {
 		r.b.started.done()
 	}
-	for {
-		jm, err := it.Next()
-		switch {
-		case err == nil:
-		case errors.Is(err, jetstream.ErrMsgIteratorClosed) && ctx.Err() != nil:
+	select {
+	case <-ctx.Done():
+		cc.Drain()
+		<-cc.Closed()
+		return nil
+	case err := <-fatal:
+		cc.Stop()
+		return fmt.Errorf("consume stream %s: %w", stream, err)
+	case <-cc.Closed():
+		if ctx.Err() != nil {
 			return nil
-		case errors.Is(err, jetstream.ErrMsgIteratorClosed),
-			errors.Is(err, jetstream.ErrConsumerDeleted),
-			errors.Is(err, jetstream.ErrConsumerNotFound),
-			errors.Is(err, jetstream.ErrBadRequest):
-			return fmt.Errorf("consume stream %s: %w", stream, err)
-		default:
-			// Transient: the iterator pulls again by itself.
-			r.b.opts.Logger.Warn("nats pull interrupted", "stream", stream, "err", err)
-			continue
 		}
-		if ctx.Err() != nil || !r.submit(ctx, jm) {
-			_ = jm.Nak() // stopping: hand it back for another replica now
-		}
+		return fmt.Errorf("consume stream %s: %w", stream, jetstream.ErrMsgIteratorClosed)
 	}
+}
+
+// isFatalPullError reports an error after which the consumer cannot go on.
+func isFatalPullError(err error) bool {
+	return errors.Is(err, jetstream.ErrConsumerDeleted) ||
+		errors.Is(err, jetstream.ErrConsumerNotFound) ||
+		errors.Is(err, jetstream.ErrBadRequest) ||
+		errors.Is(err, jetstream.ErrConnectionClosed)
 }
 
 // Pull tuning. maxPullBatch bounds the events buffered ahead of the
 // handlers. pullHeartbeat is the server's idle heartbeat on a waiting pull:
-// two missed beats make the iterator pull afresh. Under load, nats.go
-// v1.55's iterator was seen believing a pull outstanding that the server
-// no longer held, idling until the default 15 s heartbeat was missed twice;
-// 1 s bounds such a stall to about 2 s.
+// two missed beats make the consumer pull afresh. Under load, nats.go
+// v1.55 was seen believing a pull outstanding that the server no longer
+// held, idling until the default 15 s heartbeat was missed twice; 1 s
+// bounds such a stall to about 2 s.
 const (
 	maxPullBatch  = 512
 	pullHeartbeat = time.Second
