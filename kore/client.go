@@ -28,15 +28,17 @@ const (
 
 // Client calls the Kore.ai APIs of one bot. It is safe for concurrent use.
 type Client struct {
-	baseURL     string
-	botID       string
-	devicePath  string
-	hc          *http.Client
-	timeout     time.Duration
-	userAgent   string
-	botLanguage string
-	tokens      *tokenSource
-	now         func() time.Time
+	baseURL    string
+	botID      string
+	devicePath string
+	hc         *http.Client
+	timeout    time.Duration
+	userAgent  string
+	// userAgentHeader is the User-Agent header's value, built once.
+	userAgentHeader []string
+	botLanguage     string
+	tokens          *tokenSource
+	now             func() time.Time
 }
 
 // New returns a Client configured by opts. WithBaseURL, WithBotID and one of
@@ -68,14 +70,15 @@ func New(opts ...Option) (*Client, error) {
 	}
 	hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	c := &Client{
-		baseURL:     o.baseURL,
-		botID:       o.botID,
-		devicePath:  strings.ReplaceAll(o.devicePrefix, "{id}", url.PathEscape(o.botID)),
-		hc:          hc,
-		timeout:     o.timeout,
-		userAgent:   o.userAgent,
-		botLanguage: o.botLanguage,
-		now:         time.Now,
+		baseURL:         o.baseURL,
+		botID:           o.botID,
+		devicePath:      strings.ReplaceAll(o.devicePrefix, "{id}", url.PathEscape(o.botID)),
+		hc:              hc,
+		timeout:         o.timeout,
+		userAgent:       o.userAgent,
+		userAgentHeader: []string{o.userAgent},
+		botLanguage:     o.botLanguage,
+		now:             time.Now,
 	}
 	c.tokens = &tokenSource{
 		fixed:      o.token,
@@ -185,17 +188,25 @@ func (c *Client) newHTTPRequest(ctx context.Context, r request) (*http.Request, 
 	if err != nil {
 		return nil, fmt.Errorf("kore %s: sign token: %w", r.endpoint, err)
 	}
-	req.Header.Set("auth", tok)
-	req.Header.Set("Accept", "application/json")
-	req.Header.Set("User-Agent", c.userAgent)
+	// The header is built whole, with canonical keys and the constant
+	// values shared between requests (nothing on the way writes to them):
+	// one map where Set would canonicalize and allocate per header.
+	h := make(http.Header, 5)
+	h["Auth"] = []string{tok}
+	h["Accept"] = headerJSON
+	h["User-Agent"] = c.userAgentHeader
 	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
+		h["Content-Type"] = headerJSON
 	}
 	if c.botLanguage != "" {
-		req.Header.Set("bot-language", c.botLanguage)
+		h["Bot-Language"] = []string{c.botLanguage}
 	}
+	req.Header = h
 	return req, nil
 }
+
+// headerJSON is the value of Accept and Content-Type.
+var headerJSON = []string{"application/json"}
 
 // botPath is the escaped path of a bot-scoped notify API below the base URL.
 func (c *Client) botPath(elems ...string) string {
