@@ -24,8 +24,9 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
-	"runtime/pprof"
 	"syscall"
+
+	"github.com/korelay/korelay/internal/cpuprofile"
 )
 
 func main() {
@@ -39,7 +40,7 @@ func main() {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	stopProfile, err := startProfile(o.Profile)
+	stopProfile, err := cpuprofile.Start(o.Profile)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
@@ -96,24 +97,4 @@ func run(ctx context.Context, o options, w io.Writer) ([]*Result, error) {
 		}
 	}
 	return results, nil
-}
-
-// startProfile starts profiling the harness's CPU into file, if set, and
-// returns the function that stops it.
-func startProfile(file string) (stop func(), err error) {
-	if file == "" {
-		return func() {}, nil
-	}
-	f, err := os.Create(file)
-	if err != nil {
-		return nil, fmt.Errorf("-profile: %w", err)
-	}
-	if err := pprof.StartCPUProfile(f); err != nil {
-		f.Close()
-		return nil, fmt.Errorf("-profile: %w", err)
-	}
-	return func() {
-		pprof.StopCPUProfile()
-		f.Close()
-	}, nil
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/korelay/korelay/adapters/dryrun"
+	"github.com/korelay/korelay/internal/cpuprofile"
 	"github.com/korelay/korelay/kore"
 	"github.com/korelay/korelay/metrics"
 	"github.com/korelay/korelay/service"
@@ -29,13 +30,11 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if *cpuProfile != "" {
-		stop, err := startCPUProfile(*cpuProfile)
-		if err != nil {
-			return err
-		}
-		defer stop()
+	stopProfile, err := cpuprofile.Start(*cpuProfile)
+	if err != nil {
+		return err
 	}
+	defer stopProfile()
 	if !slices.Contains([]string{"", "debug", "info", "warn", "error"}, *logLevel) {
 		return usageError(fs, "-log-level %q: want debug, info, warn or error", *logLevel)
 	}

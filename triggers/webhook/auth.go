@@ -18,25 +18,14 @@ const (
 	AuthNone             = hookspec.AuthNone
 )
 
-// Auth says how a hook authenticates its sender.
-type Auth struct {
-	// Type is "standard-webhooks", "hmac-sha256", "bearer" or "none". It
-	// must be set: an empty Type is an error, so "no auth" is always explicit.
-	Type string
-	// Secrets holds one or more secrets; a request signed with any of them is
-	// accepted (rotation). standard-webhooks secrets are "whsec_<base64>";
-	// for bearer they are the accepted tokens.
-	Secrets []string
-	// Header is the signature header (hmac-sha256 only); default
-	// "X-Hub-Signature-256".
-	Header string
-	// Prefix precedes the signature in Header (hmac-sha256 only); nil means
-	// the default "sha256=", a pointer to "" means no prefix.
-	Prefix *string
-	// Encoding of the signature (hmac-sha256 only): "hex" (default) or
-	// "base64" (standard alphabet, padded).
-	Encoding string
-}
+// Auth says how a hook authenticates its sender: its type (which must be
+// set, so "no auth" is always explicit), its secrets (several during a
+// rotation; for bearer, the accepted tokens; standard-webhooks secrets are
+// "whsec_<base64>") and, for hmac-sha256 only, the signature header
+// (default X-Hub-Signature-256), prefix (nil: "sha256="; a pointer to "":
+// none) and encoding (hex, the default, or base64). It is the same type
+// the configuration checks, so both accept exactly the same settings.
+type Auth = hookspec.Auth
 
 // Reasons a request fails authentication. They are the 401 error text, so
 // they never carry header values or secret material.
