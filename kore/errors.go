@@ -55,6 +55,19 @@ func (e *APIError) Retryable() bool {
 	return e.StatusCode == http.StatusTooManyRequests || e.StatusCode >= 500 || isRateLimitText(e.Message)
 }
 
+// RateLimited reports whether Kore refused the call for its rate limit: a
+// 429, or its rate-limit text with any status.
+func (e *APIError) RateLimited() bool {
+	return e.StatusCode == http.StatusTooManyRequests || isRateLimitText(e.Message)
+}
+
+// IsRateLimited reports whether err is Kore refusing a call for its rate
+// limit (see APIError.RateLimited).
+func IsRateLimited(err error) bool {
+	apiErr, ok := errors.AsType[*APIError](err)
+	return ok && apiErr.RateLimited()
+}
+
 // isRateLimitText reports whether Kore's error text says the rate limit was
 // reached ("Rate limit for this API has been reached…"); Kore does not
 // document the status code it uses for that.

@@ -263,6 +263,7 @@ type gateBudget struct {
 	mu     sync.Mutex
 	openAt time.Time
 	asked  int
+	paused []time.Time
 }
 
 func (g *gateBudget) Reserve(now time.Time) (bool, time.Time) {
@@ -275,4 +276,44 @@ func (g *gateBudget) Reserve(now time.Time) (bool, time.Time) {
 	return true, now
 }
 
-func (g *gateBudget) Pause(time.Time) {}
+func (g *gateBudget) Pause(t time.Time) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.paused = append(g.paused, t)
+}
+
+// Kore's rate-limit refusal pauses the whole budget (every replica sharing
+// it), with its Retry-After or, without one, for the backoff.
+func TestRateLimitPausesTheBudget(t *testing.T) {
+	for name, f := range map[string]kore.APIError{
+		"429 with Retry-After":    {StatusCode: 429, RetryAfter: 3 * time.Second},
+		"429 without Retry-After": {StatusCode: 429},
+		"rate-limit text on 400":  {StatusCode: 400, Message: "Rate limit for this API has been reached"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				k := &fakeKore{reply: func(n int) error {
+					if n == 0 { // the first call is refused
+						return &f
+					}
+					return nil
+				}}
+				b := &gateBudget{}
+				e, stop := start(t, k, broker.NewMemoryLedger(), delivery.Options{Budget: b})
+				defer stop()
+				begin := time.Now()
+				if _, err := e.Deliver(t.Context(), []rules.Notification{note("ev", "r", "hi", "ann")}, delivery.DeliverOptions{}); err != nil {
+					t.Fatal(err)
+				}
+				b.mu.Lock()
+				defer b.mu.Unlock()
+				if len(b.paused) != 1 || !b.paused[0].After(begin) {
+					t.Fatalf("pauses %v, want one after the refusal", b.paused)
+				}
+				if f.RetryAfter > 0 && !b.paused[0].Equal(begin.Add(f.RetryAfter)) {
+					t.Errorf("paused until +%s, want the Retry-After %s", b.paused[0].Sub(begin), f.RetryAfter)
+				}
+			})
+		})
+	}
+}

@@ -11,17 +11,21 @@ import (
 )
 
 // retryLater is the retry stage: it requeues c's items after a backoff,
-// dead-letters those that used up their attempts, and, for a Retry-After,
-// pauses the budget so that no call at all starts before it passes.
+// dead-letters those that used up their attempts, and, when Kore said to
+// wait (Retry-After) or refused for its rate limit, pauses the budget so
+// that no call at all (of any replica sharing it) starts before then.
 func (e *Engine) retryLater(c *call, err error) {
 	now := time.Now()
 	ra, hasRA := kore.RetryAfter(err)
-	if hasRA {
-		e.budget.Pause(now.Add(ra))
-	}
 	again, tries, dead := e.partition(c, err)
+	delay := max(e.opts.backoff(max(tries, 1)), ra)
+	switch {
+	case hasRA:
+		e.budget.Pause(now.Add(ra))
+	case kore.IsRateLimited(err):
+		e.budget.Pause(now.Add(delay)) // no Retry-After: hold everyone for the backoff
+	}
 	if len(again) > 0 {
-		delay := max(e.opts.backoff(tries), ra)
 		if !e.queue.retry(c.key, again, now.Add(delay)) {
 			e.flights.settleAll(again, result{abort: ErrClosed})
 		}
