@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -16,27 +17,37 @@ import (
 	"github.com/korelay/korelay/journal"
 )
 
-// fakeSink records what the Writer writes.
+// fakeSink records what the Writer writes, by shard.
 type fakeSink struct {
 	mu     sync.Mutex
-	writes map[string][][]journal.Record
+	writes map[int][][]journal.Record
 	fail   bool
 }
 
-func (s *fakeSink) Write(id string, n int, data []byte) error {
+func (s *fakeSink) Write(shard, n int, data []byte) error {
 	if s.fail {
 		return fmt.Errorf("refused")
 	}
 	var recs []journal.Record
-	if err := json.Unmarshal(data, &recs); err != nil || len(recs) != n {
-		return fmt.Errorf("bad batch %s (%d records said, %v)", data, n, err)
+	for line := range strings.Lines(string(data)) {
+		var r journal.Record
+		if err := json.Unmarshal([]byte(line), &r); err != nil {
+			return fmt.Errorf("bad line %s: %v", line, err)
+		}
+		if journal.ShardOf(r.EventID) != shard {
+			return fmt.Errorf("event %s written to shard %d", r.EventID, shard)
+		}
+		recs = append(recs, r)
+	}
+	if len(recs) != n {
+		return fmt.Errorf("%d records said, %d written", n, len(recs))
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.writes == nil {
-		s.writes = map[string][][]journal.Record{}
+		s.writes = map[int][][]journal.Record{}
 	}
-	s.writes[id] = append(s.writes[id], recs)
+	s.writes[shard] = append(s.writes[shard], recs)
 	return nil
 }
 
@@ -49,24 +60,29 @@ func evaluated(id string, at time.Time, rules ...journal.RuleResult) journal.Rec
 		Rules:    rules}
 }
 
-// The Writer batches one message per event, and Close writes what was
+// The Writer batches one message per shard, and Close writes what was
 // added before it.
-func TestWriterBatchesPerEvent(t *testing.T) {
+func TestWriterBatchesPerShard(t *testing.T) {
 	sink := &fakeSink{}
 	w := journal.NewWriter(journal.WriterOptions{Sink: sink, FlushEvery: time.Hour})
 	w.Start()
 	now := time.Now()
-	for _, id := range []string{"e-1", "e-2", "e-1"} {
+	counts := map[int]int{}
+	for i := range 300 {
+		id := fmt.Sprint("korelay-", i%100)
 		w.Add(evaluated(id, now))
+		counts[journal.ShardOf(id)]++
 	}
 	if err := w.Close(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	if got := len(sink.writes["e-1"]); got != 1 || len(sink.writes["e-1"][0]) != 2 {
-		t.Errorf("e-1: %d writes %v, want one of 2 records", got, sink.writes["e-1"])
+	for shard, n := range counts {
+		if got := sink.writes[shard]; len(got) != 1 || len(got[0]) != n {
+			t.Errorf("shard %d: %d writes, want one of %d records", shard, len(got), n)
+		}
 	}
-	if got := len(sink.writes["e-2"]); got != 1 {
-		t.Errorf("e-2: %d writes, want 1", got)
+	if len(counts) < 20 {
+		t.Errorf("100 ids fell in %d shards", len(counts))
 	}
 }
 

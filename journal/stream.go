@@ -1,9 +1,8 @@
 package journal
 
 import (
+	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -18,7 +17,7 @@ import (
 const (
 	// StreamName is the journal stream korelay creates.
 	StreamName = "KORELAY_JOURNAL"
-	// SubjectPrefix prefixes an event's journal subject: korelay.journal.<id>.
+	// SubjectPrefix prefixes the journal's subjects: korelay.journal.<shard>.
 	SubjectPrefix = "korelay.journal."
 	// DefaultMaxAge and DefaultMaxBytes bound the stream: the oldest
 	// records go first.
@@ -39,27 +38,25 @@ type StreamOptions struct {
 	Replicas int
 }
 
-// Subject is the journal subject of an event. Ids that are not a plain
-// subject token ([A-Za-z0-9_-]) are hashed.
-func Subject(eventID string) string {
-	if plainToken(eventID) {
-		return SubjectPrefix + eventID
+// Shards is how many subjects the journal spreads events over. Records of
+// many events of one shard travel in one message (a message per event
+// would cost korelay and NATS as much again as the event itself); reading
+// an event's story reads one shard: 1/Shards of the stream.
+const Shards = 64
+
+// ShardOf is the shard of an event (FNV-1a of its id).
+func ShardOf(eventID string) int {
+	h := uint32(2166136261)
+	for i := 0; i < len(eventID); i++ {
+		h ^= uint32(eventID[i])
+		h *= 16777619
 	}
-	sum := sha256.Sum256([]byte(eventID))
-	return SubjectPrefix + "h" + hex.EncodeToString(sum[:12])
+	return int(h % Shards)
 }
 
-func plainToken(s string) bool {
-	if s == "" || len(s) > 200 {
-		return false
-	}
-	for _, c := range []byte(s) {
-		ok := c == '-' || c == '_' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
-		if !ok {
-			return false
-		}
-	}
-	return true
+// Subject is the journal subject of a shard: korelay.journal.s07.
+func Subject(shard int) string {
+	return fmt.Sprintf("%ss%02d", SubjectPrefix, shard)
 }
 
 // EnsureStream creates the journal stream on js, or brings its bounds and
@@ -94,7 +91,8 @@ func EnsureStream(ctx context.Context, js jetstream.JetStream, opts StreamOption
 // that cannot be sent because too many are outstanding) is reported to
 // onFail.
 type StreamSink struct {
-	js jetstream.JetStream
+	js       jetstream.JetStream
+	subjects [Shards]string
 }
 
 // maxPending bounds the journal's unacknowledged publishes; stallWait is
@@ -116,15 +114,20 @@ func NewStreamSink(nc *nats.Conn, onFail func(records int)) (*StreamSink, error)
 	if err != nil {
 		return nil, fmt.Errorf("journal: %w", err)
 	}
-	return &StreamSink{js: js}, nil
+	s := &StreamSink{js: js}
+	for i := range s.subjects {
+		s.subjects[i] = Subject(i)
+	}
+	return s, nil
 }
 
-// Write publishes one event's records without waiting for the store.
-func (s *StreamSink) Write(eventID string, records int, data []byte) error {
-	msg := &nats.Msg{Subject: Subject(eventID), Data: data, Header: nats.Header{}}
+// Write publishes a shard's records without waiting for the store. data
+// is copied: the caller may reuse it.
+func (s *StreamSink) Write(shard int, records int, data []byte) error {
+	msg := &nats.Msg{Subject: s.subjects[shard], Data: bytes.Clone(data), Header: nats.Header{}}
 	msg.Header.Set(headerRecords, strconv.Itoa(records))
 	if _, err := s.js.PublishMsgAsync(msg, jetstream.WithStallWait(stallWait)); err != nil {
-		return fmt.Errorf("journal write of event %s: %w", eventID, err)
+		return fmt.Errorf("journal write to %s: %w", msg.Subject, err)
 	}
 	return nil
 }
@@ -164,37 +167,35 @@ func OpenReader(ctx context.Context, js jetstream.JetStream) (*Reader, error) {
 // NewReader reads from a stream already opened (EnsureStream's).
 func NewReader(s jetstream.Stream) *Reader { return &Reader{stream: s} }
 
-// maxMessages bounds the messages one event's story reads.
-const maxMessages = 1000
-
-// Records returns the event's records in the order they were written.
+// Records returns the event's records in the order they were written: it
+// reads the event's shard, oldest message first.
 func (r *Reader) Records(ctx context.Context, eventID string) ([]Record, error) {
-	subject := Subject(eventID)
+	subject := Subject(ShardOf(eventID))
+	marker := append([]byte(`"event_id":`), appendString(nil, eventID)...)
 	var out []Record
-	for seq, n := uint64(1), 0; n < maxMessages; n++ {
+	for seq := uint64(1); ; {
 		raw, err := r.stream.GetMsg(ctx, seq, jetstream.WithGetMsgSubject(subject))
 		if errors.Is(err, jetstream.ErrMsgNotFound) {
-			break
+			return out, nil
 		}
 		if err != nil {
 			return nil, fmt.Errorf("journal of event %s: %w", eventID, err)
 		}
 		seq = raw.Sequence + 1
-		out = appendDecoded(out, raw.Data, eventID)
+		out = appendDecoded(out, raw.Data, marker, eventID)
 	}
-	return out, nil
 }
 
-// appendDecoded appends the records of one message that belong to
-// eventID; a message that does not decode is skipped (it cannot be told
-// apart from another writer's).
-func appendDecoded(out []Record, data []byte, eventID string) []Record {
-	var recs []Record
-	if err := json.Unmarshal(data, &recs); err != nil {
-		return out
-	}
-	for _, rec := range recs {
-		if rec.EventID == eventID {
+// appendDecoded appends the records of one message (JSON Lines) that
+// belong to eventID; only lines carrying its marker are decoded, and a
+// line that does not decode is skipped.
+func appendDecoded(out []Record, data, marker []byte, eventID string) []Record {
+	for line := range bytes.SplitSeq(data, []byte{'\n'}) {
+		if !bytes.Contains(line, marker) {
+			continue
+		}
+		var rec Record
+		if json.Unmarshal(line, &rec) == nil && rec.EventID == eventID {
 			out = append(out, rec)
 		}
 	}

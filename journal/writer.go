@@ -2,7 +2,6 @@ package journal
 
 import (
 	"context"
-	"encoding/json"
 	"time"
 )
 
@@ -14,11 +13,11 @@ type Entry interface {
 	Records(dst []Record) []Record
 }
 
-// Sink stores a batch of one event's records (JSON array data) without
-// waiting for the store; it reports what it could not store through its
-// own error callback. Stream is the JetStream one.
+// Sink stores a batch of records of one shard (JSON Lines, see Shard)
+// without waiting for the store; it reports what it could not store
+// through its own error callback. StreamSink is the JetStream one.
 type Sink interface {
-	Write(eventID string, records int, data []byte) error
+	Write(shard int, records int, data []byte) error
 	// Flush waits until what was written is stored or failed, or ctx ends.
 	Flush(ctx context.Context) error
 }
@@ -32,9 +31,9 @@ const (
 // Writer defaults.
 const (
 	DefaultBuffer     = 8192
-	DefaultFlushEvery = 100 * time.Millisecond
-	// maxBatch is how many records a batch takes before it is flushed early.
-	maxBatch = 2048
+	DefaultFlushEvery = 200 * time.Millisecond
+	// maxMessage is the size at which a shard's batch is written at once.
+	maxMessage = 64 << 10
 )
 
 // WriterOptions configures a Writer.
@@ -55,12 +54,19 @@ type WriterOptions struct {
 // Writer takes entries from any goroutine without blocking and writes
 // them, batched, from its own. Start it, then Add; Close flushes.
 type Writer struct {
-	opts  WriterOptions
-	in    chan Entry
-	stop  chan struct{}
-	done  chan struct{}
-	batch batch
-	buf   []Record
+	opts    WriterOptions
+	in      chan Entry
+	stop    chan struct{}
+	done    chan struct{}
+	shards  [Shards]shardBatch
+	pending int // records batched, in every shard
+	buf     []Record
+}
+
+// shardBatch is one shard's records waiting to be written, as JSON Lines.
+type shardBatch struct {
+	data    []byte
+	records int
 }
 
 // NewWriter returns a Writer; nothing runs until Start.
@@ -75,7 +81,7 @@ func NewWriter(opts WriterOptions) *Writer {
 		opts.OnDrop = func(string, int) {}
 	}
 	return &Writer{opts: opts, in: make(chan Entry, opts.Buffer), stop: make(chan struct{}),
-		done: make(chan struct{}), batch: newBatch()}
+		done: make(chan struct{})}
 }
 
 // Add hands e to the Writer; when its buffer is full e is dropped and
@@ -119,9 +125,6 @@ func (w *Writer) run() {
 			if w.take(e) {
 				timer.Reset(w.opts.FlushEvery)
 			}
-			if w.batch.records >= maxBatch {
-				w.flush()
-			}
 		case <-timer.C:
 			w.flush()
 		case <-w.stop:
@@ -145,8 +148,9 @@ func (w *Writer) drain() {
 	}
 }
 
-// take converts e, remembers it and adds it to the batch; it reports
-// whether the batch was empty before (the flush timer must start).
+// take converts e, remembers it and adds it to its shard's batch (a
+// batch grown to maxMessage is written at once); it reports whether the
+// batches were empty before (the flush timer must start).
 func (w *Writer) take(e Entry) bool {
 	w.buf = e.Records(w.buf[:0])
 	if w.opts.Memory != nil {
@@ -155,51 +159,42 @@ func (w *Writer) take(e Entry) bool {
 	if w.opts.Sink == nil {
 		return false
 	}
-	first := w.batch.records == 0
-	for _, r := range w.buf {
-		w.batch.add(r)
+	first := w.pending == 0
+	for i := range w.buf {
+		sb := &w.shards[ShardOf(w.buf[i].EventID)]
+		sb.data = append(appendRecord(sb.data, &w.buf[i]), '\n')
+		sb.records++
+		w.pending++
 	}
-	return first && w.batch.records > 0
+	for i := range w.shards {
+		if len(w.shards[i].data) >= maxMessage {
+			w.write(i)
+		}
+	}
+	return first && w.pending > 0
 }
 
-// flush writes the batch: one message per event.
+// flush writes every shard's batch.
 func (w *Writer) flush() {
-	if w.batch.records == 0 {
+	for i := range w.shards {
+		w.write(i)
+	}
+}
+
+// write writes one shard's batch, if any.
+func (w *Writer) write(shard int) {
+	sb := &w.shards[shard]
+	if sb.records == 0 {
 		return
 	}
-	for _, id := range w.batch.order {
-		recs := w.batch.events[id]
-		data, err := json.Marshal(recs)
-		if err == nil {
-			err = w.opts.Sink.Write(id, len(recs), data)
-		}
-		if err != nil {
-			w.opts.OnDrop(DropFailed, len(recs))
-		}
+	if err := w.opts.Sink.Write(shard, sb.records, sb.data); err != nil {
+		w.opts.OnDrop(DropFailed, sb.records)
 	}
-	w.batch.reset()
-}
-
-// batch groups records by event, in order of arrival.
-type batch struct {
-	events  map[string][]Record
-	order   []string
-	records int
-}
-
-func newBatch() batch { return batch{events: make(map[string][]Record)} }
-
-func (b *batch) add(r Record) {
-	recs, ok := b.events[r.EventID]
-	if !ok {
-		b.order = append(b.order, r.EventID)
+	w.pending -= sb.records
+	sb.records = 0
+	if cap(sb.data) > 2*maxMessage {
+		sb.data = nil // let a burst's buffer go
+	} else {
+		sb.data = sb.data[:0]
 	}
-	b.events[r.EventID] = append(recs, r)
-	b.records++
-}
-
-func (b *batch) reset() {
-	clear(b.events)
-	b.order = b.order[:0]
-	b.records = 0
 }

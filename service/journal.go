@@ -25,6 +25,7 @@ type eventJournal struct {
 	w      *journal.Writer
 	closed sync.Once
 	mem    *journal.Memory
+	bound  boundCache
 	// stream is the journal stream (nil: a dry run or core NATS, whose
 	// stories are kept in memory only).
 	stream *journal.Reader
@@ -92,7 +93,7 @@ func (j *eventJournal) Add(e journal.Entry) {
 func (j *eventJournal) evaluated(m broker.Msg, ev *rules.Event, set *rules.Set, res *rules.Result) {
 	if j != nil {
 		j.w.Add(&evaluatedEntry{msg: factsOf(m), source: ev.Source, trigger: ev.Trigger, at: ev.Time,
-			done: time.Now(), set: set, res: *res})
+			done: time.Now(), set: set, res: *res, cache: &j.bound})
 	}
 }
 

@@ -46,7 +46,8 @@ type evaluatedEntry struct {
 	done    time.Time // when it was evaluated
 	set     *rules.Set
 	res     rules.Result
-	err     error // the event could not be decoded
+	err     error       // the event could not be decoded
+	cache   *boundCache // the journal's
 }
 
 func (e *evaluatedEntry) Records(dst []journal.Record) []journal.Record {
@@ -90,7 +91,7 @@ func (e *evaluatedEntry) cronRule() (*rules.Rule, bool) {
 // ruleResults says what each rule bound to the trigger did.
 func (e *evaluatedEntry) ruleResults() []journal.RuleResult {
 	var out []journal.RuleResult
-	for _, r := range boundRules(e.set, e.source, e.trigger) {
+	for _, r := range e.cache.bound(e.set, e.source, e.trigger) {
 		rr := journal.RuleResult{Rule: r.Name, Result: journal.ResultWhenFalse}
 		if slices.Contains(e.res.Matched, r.Name) {
 			rr.Result = journal.ResultMatched
@@ -114,6 +115,30 @@ func (e *evaluatedEntry) ruleResults() []journal.RuleResult {
 		out = append(out, rr)
 	}
 	return out
+}
+
+// boundCache remembers the rules bound to each trigger of one rule set,
+// so the journal does not look through every rule for every event. Only
+// the journal's goroutine uses it.
+type boundCache struct {
+	set   *rules.Set
+	rules map[string][]*rules.Rule
+}
+
+// maxBoundCache bounds the triggers remembered (NATS subjects can be many).
+const maxBoundCache = 4096
+
+func (c *boundCache) bound(set *rules.Set, source rules.Source, trigger string) []*rules.Rule {
+	if c.set != set || len(c.rules) >= maxBoundCache {
+		c.set, c.rules = set, make(map[string][]*rules.Rule)
+	}
+	key := string(source) + ":" + trigger
+	rs, ok := c.rules[key]
+	if !ok {
+		rs = boundRules(set, source, trigger)
+		c.rules[key] = rs
+	}
+	return rs
 }
 
 // boundRules are the rules of set bound to a trigger, as Evaluate finds
@@ -142,7 +167,7 @@ func boundRules(set *rules.Set, source rules.Source, trigger string) []*rules.Ru
 
 func notificationOf(n *rules.Notification) journal.Notification {
 	return journal.Notification{Rule: n.Rule, Channel: n.Channel, Mode: string(n.Mode),
-		Identities: len(n.Identities), Sample: journal.Sample(n.Identities), DedupKey: dedupKey(n.DedupKey, n.EventID)}
+		Identities: len(n.Identities), Sample: sample(n.Identities), DedupKey: dedupKey(n.DedupKey, n.EventID)}
 }
 
 // dedupKey is a notification's dedup key as delivery spells it.
@@ -187,7 +212,7 @@ func sameNotification(n *rules.Notification, o *delivery.Outcome) bool {
 
 func outcomeOf(o *delivery.Outcome, notification int) journal.Outcome {
 	out := journal.Outcome{Notification: notification, Rule: o.Rule, Channel: o.Channel, Status: o.Status.String(),
-		Identities: len(o.Identities), Sample: journal.Sample(o.Identities), DedupKey: o.DedupKey,
+		Identities: len(o.Identities), Sample: sample(o.Identities), DedupKey: o.DedupKey,
 		JobID: o.JobID, Attempts: o.Attempts, Reason: o.Reason}
 	if o.Err != nil {
 		out.Error = o.Err.Error()
@@ -213,3 +238,10 @@ func (c callEntry) Records(dst []journal.Record) []journal.Record {
 
 // jetstreamOf is a JetStream client on nc.
 func jetstreamOf(nc *nats.Conn) (jetstream.JetStream, error) { return jetstream.New(nc) }
+
+// sample is the first journal.MaxSample identities, without a copy: the
+// identities of a notification or outcome are never changed.
+func sample(ids []string) []string {
+	n := min(len(ids), journal.MaxSample)
+	return ids[:n:n]
+}
