@@ -62,7 +62,12 @@ func (s *Service) start(ctx context.Context) (*runtime, error) {
 	}
 	rt.listener = ln
 	s.httpAddr.Store(ln.Addr().String())
-	rt.http = &http.Server{Handler: s.routes(rt.hooks), ReadHeaderTimeout: 10 * time.Second}
+	handler, err := s.routes(rt)
+	if err != nil {
+		rt.close()
+		return nil, err
+	}
+	rt.http = &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
 	return rt, nil
 }
 
