@@ -197,4 +197,3 @@ func TestSessionsExpireAndFollowTheToken(t *testing.T) {
 		t.Error("a forged session was accepted")
 	}
 }
-
