@@ -23,6 +23,8 @@ type Config struct {
 	Rules  []string `yaml:"rules"`
 	DryRun bool     `yaml:"dry_run"`
 	Log    Log      `yaml:"log"`
+	// Journal is the delivery journal `korelay explain` reads.
+	Journal Journal `yaml:"journal"`
 
 	// File is the configuration file's path; Dir its folder.
 	File string `yaml:"-"`
@@ -114,11 +116,27 @@ type TLS struct {
 	Key  string `yaml:"key"`
 }
 
-// HTTP is korelay's HTTP server: webhooks, metrics and health.
+// HTTP is korelay's HTTP server: webhooks, metrics, health and the
+// status page.
 type HTTP struct {
 	Listen  string `yaml:"listen"`
 	MaxBody Size   `yaml:"max_body"`
+	// AdminToken opens the status page (GET /) as a bearer token or through
+	// its login form; without it the page answers only on a loopback listen.
+	AdminToken Secret `yaml:"admin_token"`
 }
+
+// Journal is the delivery journal: a JetStream stream of what happened to
+// each event, bounded by age and size.
+type Journal struct {
+	// Enabled is nil when not written (on by default).
+	Enabled  *bool         `yaml:"enabled"`
+	MaxAge   time.Duration `yaml:"max_age"`
+	MaxBytes Size          `yaml:"max_bytes"`
+}
+
+// On reports whether the journal is written (the default).
+func (j Journal) On() bool { return j.Enabled == nil || *j.Enabled }
 
 // Webhook is one incoming webhook, served at /hooks/NAME.
 type Webhook struct {

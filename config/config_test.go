@@ -51,7 +51,7 @@ func TestParseErrors(t *testing.T) {
 		want []string
 	}{
 		{"unknown top-level key", "rules: [a]\nrulez: [b]\n",
-			[]string{"k.yaml:2:1: rulez: unknown key (known keys: datasets, dry_run, groups, http, kore, log, nats, rules, webhooks)"}},
+			[]string{"k.yaml:2:1: rulez: unknown key (known keys: datasets, dry_run, groups, http, journal, kore, log, nats, rules, webhooks)"}},
 		{"unknown nested key", "rules: [a]\nkore:\n  hots: x\n",
 			[]string{"k.yaml:3:3: kore.hots: unknown key"}},
 		{"wrong type", "rules: [a]\nkore:\n  budget: {per_minute: lots}\n",

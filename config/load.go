@@ -161,6 +161,8 @@ func (c *Config) applyDefaults() {
 	setDefault(&c.NATS.Replicas, 1)
 	setDefault(&c.HTTP.Listen, "127.0.0.1:8080")
 	setDefault(&c.HTTP.MaxBody, 1<<20)
+	setDefault(&c.Journal.MaxAge, 24*time.Hour)
+	setDefault(&c.Journal.MaxBytes, 256<<20)
 	setDefault(&c.Log.Level, "info")
 	setDefault(&c.Log.Format, "text")
 }

@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"slices"
 	"strconv"
+	"time"
 
 	"github.com/korelay/korelay/triggers/webhook/hookspec"
 )
@@ -35,6 +36,7 @@ func (c *Config) Validate() error {
 	}
 	c.checkRuleInputs(bad)
 	c.checkLog(bad)
+	c.checkJournal(bad)
 	return errors.Join(errs...)
 }
 
@@ -114,6 +116,18 @@ func (c *Config) checkLog(bad problem) {
 	case "text", "json":
 	default:
 		bad("log.format", "want text or json, found %q", c.Log.Format)
+	}
+}
+
+// minJournalBytes is the smallest journal stream worth having.
+const minJournalBytes = 1 << 20
+
+func (c *Config) checkJournal(bad problem) {
+	if c.Journal.MaxAge < time.Minute {
+		bad("journal.max_age", "must be at least 1m, found %s", c.Journal.MaxAge)
+	}
+	if c.Journal.MaxBytes < minJournalBytes {
+		bad("journal.max_bytes", "must be at least 1MiB, found %d bytes", c.Journal.MaxBytes)
 	}
 }
 

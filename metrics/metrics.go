@@ -44,6 +44,10 @@ type Metrics struct {
 	ConfigLastReloadSuccessful prometheus.Gauge
 	// BudgetWait observes how long notifications waited for Kore budget.
 	BudgetWait prometheus.Histogram
+	// JournalDropped counts delivery-journal records not written, by
+	// reason (full: korelay was writing faster than the journal took;
+	// failed: NATS refused or failed the write).
+	JournalDropped *prometheus.CounterVec
 }
 
 // New creates the collectors and registers them on reg (nil: not registered,
@@ -78,10 +82,14 @@ func New(reg prometheus.Registerer) *Metrics {
 			Help:    "Time notifications waited for Kore rate budget.",
 			Buckets: []float64{.001, .01, .1, .5, 1, 5, 10, 30, 60, 300},
 		}),
+		JournalDropped: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "korelay_journal_dropped_total", Help: "Delivery-journal records not written, by reason (full, failed).",
+		}, []string{"reason"}),
 	}
 	if reg != nil {
 		reg.MustRegister(m.Events, m.RuleMatches, m.Notifications, m.KoreRequests,
-			m.KoreRequestDuration, m.DeadLetters, m.ConfigLastReloadSuccessful, m.BudgetWait)
+			m.KoreRequestDuration, m.DeadLetters, m.ConfigLastReloadSuccessful, m.BudgetWait,
+			m.JournalDropped)
 	}
 	return m
 }

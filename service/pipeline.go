@@ -29,11 +29,14 @@ func (s *Service) handle(rt *runtime) broker.Handler {
 		}
 		ev, err := triggers.Decode(m.EventID, m.Subject, m.Header, m.Data, m.Received)
 		if err != nil {
+			rt.journal.undecodable(m, &ev, err)
 			s.metrics.Events.WithLabelValues(string(ev.Source), metrics.OutcomeFailed).Inc()
 			finish(s.deadLetterEvent(ctx, rt, m, "", broker.ReasonDecode, err))
 			return
 		}
-		res := s.Rules().Evaluate(&ev)
+		set := s.Rules()
+		res := set.Evaluate(&ev)
+		rt.journal.evaluated(m, &ev, set, &res)
 		s.countEvent(ev, res)
 		for _, f := range res.Failures {
 			if d := s.deadLetterEvent(ctx, rt, m, f.Rule, f.Reason, f.Err); d != broker.Ack() {
@@ -48,10 +51,12 @@ func (s *Service) handle(rt *runtime) broker.Handler {
 		opts := delivery.DeliverOptions{Redelivered: m.NumDelivered > 1 || m.Replayed}
 		rt.engine.DeliverAsync(ctx, res.Notifications, opts, func(outs []delivery.Outcome, err error) {
 			if err != nil {
+				rt.journal.interrupted(m, err)
 				s.log.Warn("delivery interrupted; the event will be redelivered", "event_id", ev.ID, "err", err)
 				finish(broker.Nak(time.Second))
 				return
 			}
+			rt.journal.settled(m, res.Notifications, outs)
 			finish(s.settle(ctx, rt, m, outs))
 		})
 	}

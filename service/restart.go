@@ -9,7 +9,7 @@ import (
 
 // restartOnly are the configuration sections a reload cannot apply: the
 // connections, listeners and Kore client are built once, at start.
-var restartOnly = []string{"kore", "nats", "http", "log", "dry_run"}
+var restartOnly = []string{"kore", "nats", "http", "log", "dry_run", "journal"}
 
 // needsRestart names the keys of the restart-only sections that differ
 // between old and next, e.g. "nats.url" or "kore.client_secret" (names

@@ -27,6 +27,8 @@ type runtime struct {
 	nc        *nats.Conn
 	transport broker.Transport
 	budget    *broker.SharedBudget // nil unless shared (JetStream, live)
+	usage     budgetUsage          // the budget in use, for the status page
+	journal   *eventJournal        // nil: journal.enabled is false
 	dead      *deadLetters
 	engine    *delivery.Engine
 	cron      *cron.Trigger
@@ -60,7 +62,12 @@ func (s *Service) start(ctx context.Context) (*runtime, error) {
 	}
 	rt.listener = ln
 	s.httpAddr.Store(ln.Addr().String())
-	rt.http = &http.Server{Handler: s.routes(rt.hooks), ReadHeaderTimeout: 10 * time.Second}
+	handler, err := s.routes(rt)
+	if err != nil {
+		rt.close()
+		return nil, err
+	}
+	rt.http = &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
 	return rt, nil
 }
 
@@ -133,7 +140,15 @@ func (rt *runtime) build(ctx context.Context) error {
 	}
 	rt.transport = tr
 	rt.dead = &deadLetters{store: tr, metrics: s.metrics, log: s.log}
+	if rt.journal, err = newEventJournal(ctx, s, rt.nc, s.mode()); err != nil {
+		return err
+	}
 	opts := deliveryOptions(cfg, s)
+	if rt.journal != nil {
+		opts.OnCall = rt.journal.call
+	}
+	local := delivery.NewLocalBudget(opts.PerMinute, opts.PerHour, delivery.DefaultBurst, time.Now())
+	opts.Budget, rt.usage = local, local
 	if b, ok := tr.(*broker.Broker); ok {
 		// Live replicas on one NATS spend one Kore budget together.
 		rt.budget, err = b.NewBudget(ctx, broker.BudgetOptions{
@@ -145,7 +160,7 @@ func (rt *runtime) build(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		opts.Budget = rt.budget
+		opts.Budget, rt.usage = rt.budget, rt.budget
 	}
 	engine, err := delivery.New(s.opts.Notifier, tr.Keys(), opts)
 	if err != nil {
@@ -243,6 +258,9 @@ func (rt *runtime) shutdown() {
 	_ = rt.http.Shutdown(ctx)
 	rt.stopSend()
 	rt.wg.Wait()
+	if err := rt.journal.close(); err != nil {
+		s.log.Warn("the journal's last records may be lost", "err", err)
+	}
 	if rt.budget != nil {
 		rt.budget.Close()
 	}
@@ -254,6 +272,7 @@ func (rt *runtime) close() {
 	if rt.listener != nil && rt.http == nil {
 		rt.listener.Close()
 	}
+	_ = rt.journal.close() // already closed after a drain; here when start failed
 	if rt.nc != nil {
 		_ = rt.nc.FlushTimeout(2 * time.Second)
 		rt.nc.Close()

@@ -86,3 +86,21 @@ func checkSmooth(t *testing.T, at []time.Time, rate float64, burst int) {
 		}
 	}
 }
+
+func TestLocalBudgetUsage(t *testing.T) {
+	b := delivery.NewLocalBudget(10, 100, 5, time.Now())
+	for range 3 {
+		if ok, _ := b.Reserve(time.Now()); !ok {
+			t.Fatal("Reserve refused within the burst")
+		}
+	}
+	u := b.Usage()
+	if u.Minute != 3 || u.Hour != 3 || u.PerMinute != 10 || u.PerHour != 100 || !u.PausedUntil.IsZero() {
+		t.Errorf("Usage() = %+v, want 3 of 10/min, 3 of 100/h, no pause", u)
+	}
+	until := time.Now().Add(time.Minute)
+	b.Pause(until)
+	if got := b.Usage().PausedUntil; !got.Equal(until) {
+		t.Errorf("PausedUntil = %v, want %v", got, until)
+	}
+}

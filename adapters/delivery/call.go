@@ -2,6 +2,7 @@ package delivery
 
 import (
 	"log/slog"
+	"time"
 
 	"github.com/korelay/korelay/kore"
 )
@@ -13,7 +14,14 @@ func (e *Engine) runCall(c *call) {
 	for _, f := range c.items {
 		f.attempts++
 	}
+	var start time.Time
+	if e.opts.OnCall != nil {
+		start = time.Now()
+	}
 	job, err := e.notifier.Notify(e.callCtx, c.request())
+	if e.opts.OnCall != nil {
+		e.observeCall(c, start, job, err)
+	}
 	switch {
 	case err == nil:
 		e.accepted(c, job)

@@ -59,6 +59,11 @@ type Options struct {
 	// OnJobResult receives each tracked job's last known status (final
 	// unless polls ran out); nil: jobs are only logged.
 	OnJobResult func(*kore.Job)
+	// OnCall, if set, hears of every notify call once Kore answered it
+	// (or failed to), on the worker that made it, before the call's
+	// identities are settled: it must be quick (the delivery journal hands
+	// the record to its own goroutine).
+	OnCall func(CallRecord)
 	// DryRun marks calls the notifier accepted as StatusDryRun (counted as
 	// outcome "dry_run"), never StatusSent: the notifier only printed them.
 	DryRun bool

@@ -176,12 +176,27 @@ func requireMatch(ctx context.Context, b *broker.Broker, o dlqOptions) error {
 	return nil
 }
 
-// openBroker reaches korelay's JetStream: nats.url when set; else the
-// embedded server of a running korelay at nats.listen; else it opens
-// data_dir itself with a private embedded server. It changes no stream or
-// consumer (broker.Open), so it neither needs the rules nor disturbs a
-// running service's configuration.
+// openBroker reaches korelay's JetStream (see dialNATS) and opens its
+// dead-letter stream. It changes no stream or consumer (broker.Open), so it
+// neither needs the rules nor disturbs a running service's configuration.
 func openBroker(ctx context.Context, cfg *config.Config) (*broker.Broker, func(), error) {
+	nc, closeAll, err := dialNATS(ctx, cfg, "korelay-dlq")
+	if err != nil {
+		return nil, nil, err
+	}
+	b, err := broker.Open(ctx, nc, broker.Options{Stream: cfg.NATS.Stream})
+	if err != nil {
+		closeAll()
+		return nil, nil, err
+	}
+	return b, closeAll, nil
+}
+
+// dialNATS connects to korelay's NATS: nats.url when set; else the
+// embedded server of a running korelay at nats.listen; else it opens
+// data_dir itself with a private embedded server. The function returned
+// closes the connection and any server started.
+func dialNATS(ctx context.Context, cfg *config.Config, name string) (*nats.Conn, func(), error) {
 	url := cfg.NATS.URL
 	var (
 		srv *server.Server
@@ -200,7 +215,7 @@ func openBroker(ctx context.Context, cfg *config.Config) (*broker.Broker, func()
 	nc, err := broker.Connect(ctx, broker.ConnectOptions{
 		URL: url, CredsFile: cfg.NATS.CredsFile, Token: cfg.NATS.Token.Value(),
 		User: cfg.NATS.User, Password: cfg.NATS.Password.Value(),
-		TLSCA: cfg.NATS.TLS.CA, TLSCert: cfg.NATS.TLS.Cert, TLSKey: cfg.NATS.TLS.Key, Name: "korelay-dlq",
+		TLSCA: cfg.NATS.TLS.CA, TLSCert: cfg.NATS.TLS.Cert, TLSKey: cfg.NATS.TLS.Key, Name: name,
 	})
 	closeAll := func() {
 		if nc != nil {
@@ -215,12 +230,7 @@ func openBroker(ctx context.Context, cfg *config.Config) (*broker.Broker, func()
 		closeAll()
 		return nil, nil, err
 	}
-	b, err := broker.Open(ctx, nc, broker.Options{Stream: cfg.NATS.Stream})
-	if err != nil {
-		closeAll()
-		return nil, nil, err
-	}
-	return b, closeAll, nil
+	return nc, closeAll, nil
 }
 
 // reachable reports whether a NATS server answers at url.

@@ -82,6 +82,16 @@ func topics() []topic {
 		{"dlq drop", "korelay dlq drop [-config F] [-rule R] [-id EVENT_ID] [-all]",
 			"Remove the selected dead letters for good. Without -rule or -id it refuses to\n" +
 				"run: dropping every dead letter needs -all."},
+		{"explain", "korelay explain [-config F] [-json] EVENT_ID",
+			"Tell the story of one event, from what korelay recorded in its delivery journal\n" +
+				"(the KORELAY_JOURNAL stream, kept journal.max_age) and its dead-letter stream:\n" +
+				"the trigger (source, subject, webhook or schedule, time, payload size and the\n" +
+				"payload's start), each rule bound to it and what it did (when false, matched,\n" +
+				"shadow, render or decode error), each notification (channel, identities, dedup\n" +
+				"key, ledger hit or sent, job id), each Kore call (time, status, job id, attempt,\n" +
+				"Retry-After), held and digested notifications and the dead letters stored now.\n" +
+				"EVENT_ID is the id of a webhook's 202 answer, of the logs and of dlq list.\n" +
+				"Exit 1 when korelay recorded nothing of the event. It reaches NATS as dlq does."},
 		{"probe", "korelay probe [-timeout 2s] URL",
 			"GET URL and exit 0 on a 2xx answer, 1 on anything else (redirects are not\n" +
 				"followed): the health check of an image without a shell, e.g.\n" +

@@ -29,6 +29,7 @@ func TestHelpOnStdout(t *testing.T) {
 		{[]string{"dlq", "show"}, []string{"-rule", "-id", "-json"}, []string{"-all"}},
 		{[]string{"dlq", "replay"}, []string{"-rule", "-id"}, []string{"-json", "-all"}},
 		{[]string{"dlq", "drop"}, []string{"-rule", "-id", "-all"}, []string{"-json"}},
+		{[]string{"explain"}, []string{"-json", "-config"}, []string{"-id"}},
 	}
 	for _, tt := range tests {
 		name := strings.Join(tt.cmd, " ")

@@ -35,6 +35,7 @@ func commands() []command {
 		{"notify", "send a one-off notification through the configured Kore bot", cmdNotify},
 		{"devices", "subscribe, list or unsubscribe SDK push devices", cmdDevices},
 		{"dlq", "list, show, replay or drop dead-lettered events", cmdDLQ},
+		{"explain", "tell the story of one event: rules, notifications, Kore calls, dead letters", cmdExplain},
 		{"probe", "GET a URL and exit 0 on a 2xx answer (a container health check)", cmdProbe},
 		{"version", "print the version", cmdVersion},
 	}

@@ -1,0 +1,261 @@
+package journal
+
+import (
+	"strconv"
+	"time"
+	"unicode/utf8"
+)
+
+// appendRecord appends r as one line of JSON (what encoding/json would
+// decode into a Record), without reflection: the Writer encodes every
+// record korelay journals, so this is on the journal's busy path.
+func appendRecord(b []byte, r *Record) []byte {
+	e := encoder{b: b}
+	e.open()
+	e.str("kind", string(r.Kind))
+	e.str("event_id", r.EventID)
+	e.time("time", r.Time)
+	if r.Delivery != nil {
+		e.key("delivery")
+		e.delivery(r.Delivery)
+	}
+	if r.Trigger != nil {
+		e.key("trigger")
+		e.trigger(r.Trigger)
+	}
+	if len(r.Rules) > 0 {
+		e.list("rules", len(r.Rules), func(i int) { e.rule(&r.Rules[i]) })
+	}
+	if len(r.Notifications) > 0 {
+		e.list("notifications", len(r.Notifications), func(i int) { e.notification(&r.Notifications[i]) })
+	}
+	if len(r.Outcomes) > 0 {
+		e.list("outcomes", len(r.Outcomes), func(i int) { e.outcome(&r.Outcomes[i]) })
+	}
+	if r.Call != nil {
+		e.key("call")
+		e.call(r.Call)
+	}
+	if r.Held != nil {
+		e.key("held")
+		e.held(r.Held)
+	}
+	e.str("error", r.Error)
+	e.close()
+	return e.b
+}
+
+func (e *encoder) delivery(d *Delivery) {
+	e.open()
+	e.uint("seq", d.Seq)
+	e.key("attempt") // never omitted
+	e.b = strconv.AppendUint(e.b, d.Attempt, 10)
+	if d.Replayed {
+		e.b = append(e.b, `,"replayed":true`...)
+	}
+	e.close()
+}
+
+func (e *encoder) trigger(t *Trigger) {
+	e.open()
+	e.str("source", t.Source)
+	e.str("name", t.Name)
+	e.str("subject", t.Subject)
+	e.str("schedule", t.Schedule)
+	e.time("received", t.Received)
+	e.int("size", t.Size)
+	e.str("preview", t.Preview)
+	e.close()
+}
+
+func (e *encoder) rule(r *RuleResult) {
+	e.open()
+	e.str("rule", r.Rule)
+	e.str("result", r.Result)
+	e.str("error", r.Error)
+	e.int("notifications", r.Notifications)
+	e.close()
+}
+
+func (e *encoder) notification(n *Notification) {
+	e.open()
+	e.str("rule", n.Rule)
+	e.str("channel", n.Channel)
+	e.str("mode", n.Mode)
+	e.int("identities", n.Identities)
+	e.strs("sample", n.Sample)
+	e.str("dedup_key", n.DedupKey)
+	e.close()
+}
+
+func (e *encoder) outcome(o *Outcome) {
+	e.open()
+	e.b = append(e.b, `"notification":`...) // never omitted: 0 is an index
+	e.b = strconv.AppendInt(e.b, int64(o.Notification), 10)
+	e.more = true
+	e.str("rule", o.Rule)
+	e.str("channel", o.Channel)
+	e.str("status", o.Status)
+	e.int("identities", o.Identities)
+	e.strs("sample", o.Sample)
+	e.str("dedup_key", o.DedupKey)
+	e.str("job_id", o.JobID)
+	e.int("attempts", o.Attempts)
+	e.str("reason", o.Reason)
+	e.str("error", o.Error)
+	e.close()
+}
+
+func (e *encoder) call(c *Call) {
+	e.open()
+	e.uint("seq", c.Seq)
+	e.str("rule", c.Rule)
+	e.str("channel", c.Channel)
+	e.int("attempt", c.Attempt)
+	e.int("identities", c.Identities)
+	e.int("call_identities", c.CallIdentities)
+	e.int("code", c.Code)
+	e.str("job_id", c.JobID)
+	e.str("result", c.Result)
+	e.str("error", c.Error)
+	e.int64("retry_after", int64(c.RetryAfter))
+	e.int64("duration", int64(c.Duration))
+	e.close()
+}
+
+func (e *encoder) held(h *Held) {
+	e.open()
+	e.str("rule", h.Rule)
+	e.str("channel", h.Channel)
+	e.int("identities", h.Identities)
+	e.strs("sample", h.Sample)
+	e.time("until", h.Until)
+	e.str("digest", h.Digest)
+	e.str("note", h.Note)
+	e.close()
+}
+
+// encoder writes JSON objects whose zero fields are left out (decoding
+// gives them back as zero).
+type encoder struct {
+	b    []byte
+	more bool // the current object has a field already
+}
+
+func (e *encoder) open() { e.b, e.more = append(e.b, '{'), false }
+
+func (e *encoder) close() { e.b, e.more = append(e.b, '}'), true }
+
+func (e *encoder) key(k string) {
+	if e.more {
+		e.b = append(e.b, ',')
+	}
+	e.b = append(e.b, '"')
+	e.b = append(e.b, k...)
+	e.b = append(e.b, '"', ':')
+	e.more = true
+}
+
+func (e *encoder) str(k, v string) {
+	if v != "" {
+		e.key(k)
+		e.b = appendString(e.b, v)
+	}
+}
+
+func (e *encoder) int(k string, v int) { e.int64(k, int64(v)) }
+
+func (e *encoder) int64(k string, v int64) {
+	if v != 0 {
+		e.key(k)
+		e.b = strconv.AppendInt(e.b, v, 10)
+	}
+}
+
+func (e *encoder) uint(k string, v uint64) {
+	if v != 0 {
+		e.key(k)
+		e.b = strconv.AppendUint(e.b, v, 10)
+	}
+}
+
+func (e *encoder) time(k string, t time.Time) {
+	if !t.IsZero() {
+		e.key(k)
+		e.b = append(e.b, '"')
+		e.b = t.AppendFormat(e.b, time.RFC3339Nano)
+		e.b = append(e.b, '"')
+	}
+}
+
+func (e *encoder) strs(k string, vs []string) {
+	if len(vs) == 0 {
+		return
+	}
+	e.key(k)
+	e.b = append(e.b, '[')
+	for i, v := range vs {
+		if i > 0 {
+			e.b = append(e.b, ',')
+		}
+		e.b = appendString(e.b, v)
+	}
+	e.b = append(e.b, ']')
+}
+
+func (e *encoder) list(k string, n int, item func(i int)) {
+	e.key(k)
+	e.b = append(e.b, '[')
+	for i := range n {
+		if i > 0 {
+			e.b = append(e.b, ',')
+		}
+		item(i)
+	}
+	e.b = append(e.b, ']')
+	e.more = true
+}
+
+const hexDigits = "0123456789abcdef"
+
+// appendString appends s as a JSON string; invalid UTF-8 becomes U+FFFD.
+func appendString(b []byte, s string) []byte {
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' {
+				i++
+				continue
+			}
+			b = append(b, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				b = append(b, '\\', c)
+			case '\n':
+				b = append(b, '\\', 'n')
+			case '\t':
+				b = append(b, '\\', 't')
+			case '\r':
+				b = append(b, '\\', 'r')
+			default:
+				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			b = append(b, s[start:i]...)
+			b = append(b, `\ufffd`...)
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	b = append(b, s[start:]...)
+	return append(b, '"')
+}

@@ -1,0 +1,67 @@
+package journal
+
+import (
+	"encoding/json"
+	"reflect"
+	"testing"
+	"time"
+)
+
+// appendRecord writes what encoding/json reads back as the same Record.
+func TestAppendRecordRoundTrips(t *testing.T) {
+	t0 := time.Date(2027, 3, 1, 9, 0, 0, 123456789, time.UTC)
+	recs := []Record{
+		{Kind: KindEvaluated, EventID: "korelay-1", Time: t0, Delivery: &Delivery{Attempt: 1},
+			Trigger: &Trigger{Source: "webhook", Name: "orders", Subject: "korelay.webhook.orders", Schedule: "@daily (UTC)",
+				Received: t0, Size: 300, Preview: "{\"a\": \"\\\"quoted\\\"\"}\n\t\x01 é 😀 \u2028 <b>&"},
+			Rules: []RuleResult{{Rule: "a", Result: ResultMatched, Notifications: 2}, {Rule: "b", Result: ResultRenderError, Error: "rule b: bad"}},
+			Notifications: []Notification{{Rule: "a", Channel: "slack", Mode: "live", Identities: 12,
+				Sample: []string{"x@example.com", "y"}, DedupKey: "event:korelay-1"}}},
+		{Kind: KindSettled, EventID: "e", Time: t0, Delivery: &Delivery{Seq: 9, Attempt: 2, Replayed: true},
+			Outcomes: []Outcome{{Notification: 0, Rule: "a", Channel: "slack", Status: StatusDeadLettered, Identities: 1,
+				Sample: []string{"x"}, DedupKey: "k", JobID: "ds-1", Attempts: 3, Reason: "exhausted", Error: "gave up"}}},
+		{Kind: KindCall, EventID: "e", Time: t0, Call: &Call{Seq: 4, Rule: "a", Channel: "msteams", Attempt: 1,
+			Identities: 3, CallIdentities: 1000, Code: 429, JobID: "", Result: CallRetry, Error: "429",
+			RetryAfter: 2 * time.Second, Duration: 15 * time.Millisecond}},
+		{Kind: KindHeld, EventID: "e", Time: t0, Held: &Held{Rule: "q", Channel: "slack", Identities: 1,
+			Sample: []string{"a"}, Until: t0.Add(time.Hour), Digest: "1h", Note: "quiet hours"}},
+		{Kind: KindInterrupted, EventID: "e", Time: t0, Error: "closed"},
+	}
+	for _, want := range recs {
+		line := appendRecord(nil, &want)
+		var got Record
+		if err := json.Unmarshal(line, &got); err != nil {
+			t.Fatalf("%s: %v", line, err)
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("round trip of %s\n got %+v\nwant %+v", line, got, want)
+		}
+	}
+}
+
+func TestAppendStringMatchesEncodingJSON(t *testing.T) {
+	for _, s := range []string{"", "plain", "q\"b\\s/", "\x00\x1f\x7f", "é😀", "bad \xff\xfe utf8", "\u2028"} {
+		var back string
+		if err := json.Unmarshal(appendString(nil, s), &back); err != nil {
+			t.Fatalf("%q: %v", s, err)
+		}
+		want, _ := json.Marshal(s)
+		var wantBack string
+		_ = json.Unmarshal(want, &wantBack)
+		if back != wantBack {
+			t.Errorf("%q decodes to %q, encoding/json's to %q", s, back, wantBack)
+		}
+	}
+}
+
+func BenchmarkAppendRecord(b *testing.B) {
+	t0 := time.Now()
+	r := Record{Kind: KindEvaluated, EventID: "korelay-123456", Time: t0, Delivery: &Delivery{Seq: 123456, Attempt: 1},
+		Trigger:       &Trigger{Source: "nats", Name: "orders.eu.created", Received: t0, Size: 180, Preview: `{"id": 1000000000000000001, "status": "paid", "customer": {"name": "Ann", "email": "ann@example.com"}}`},
+		Rules:         []RuleResult{{Rule: "order-confirmed", Result: ResultMatched, Notifications: 1}},
+		Notifications: []Notification{{Rule: "order-confirmed", Channel: "slack", Mode: "live", Identities: 1, Sample: []string{"ann@example.com"}, DedupKey: "event:korelay-123456"}}}
+	var buf []byte
+	for b.Loop() {
+		buf = appendRecord(buf[:0], &r)
+	}
+}

@@ -1,0 +1,204 @@
+package journal_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/korelay/korelay/broker"
+	"github.com/korelay/korelay/journal"
+)
+
+// fakeSink records what the Writer writes, by shard.
+type fakeSink struct {
+	mu     sync.Mutex
+	writes map[int][][]journal.Record
+	fail   bool
+}
+
+func (s *fakeSink) Write(shard, n int, data []byte) error {
+	if s.fail {
+		return fmt.Errorf("refused")
+	}
+	var recs []journal.Record
+	for line := range strings.Lines(string(data)) {
+		var r journal.Record
+		if err := json.Unmarshal([]byte(line), &r); err != nil {
+			return fmt.Errorf("bad line %s: %v", line, err)
+		}
+		if journal.ShardOf(r.EventID) != shard {
+			return fmt.Errorf("event %s written to shard %d", r.EventID, shard)
+		}
+		recs = append(recs, r)
+	}
+	if len(recs) != n {
+		return fmt.Errorf("%d records said, %d written", n, len(recs))
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.writes == nil {
+		s.writes = map[int][][]journal.Record{}
+	}
+	s.writes[shard] = append(s.writes[shard], recs)
+	return nil
+}
+
+func (s *fakeSink) Flush(context.Context) error { return nil }
+
+func evaluated(id string, at time.Time, rules ...journal.RuleResult) journal.Record {
+	return journal.Record{Kind: journal.KindEvaluated, EventID: id, Time: at,
+		Delivery: &journal.Delivery{Seq: 7, Attempt: 1},
+		Trigger:  &journal.Trigger{Source: "webhook", Name: "orders", Received: at, Size: 2, Preview: "{}"},
+		Rules:    rules}
+}
+
+// The Writer batches one message per shard, and Close writes what was
+// added before it.
+func TestWriterBatchesPerShard(t *testing.T) {
+	sink := &fakeSink{}
+	w := journal.NewWriter(journal.WriterOptions{Sink: sink, FlushEvery: time.Hour})
+	w.Start()
+	now := time.Now()
+	counts := map[int]int{}
+	for i := range 300 {
+		id := fmt.Sprint("korelay-", i%100)
+		w.Add(evaluated(id, now))
+		counts[journal.ShardOf(id)]++
+	}
+	if err := w.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	for shard, n := range counts {
+		if got := sink.writes[shard]; len(got) != 1 || len(got[0]) != n {
+			t.Errorf("shard %d: %d writes, want one of %d records", shard, len(got), n)
+		}
+	}
+	if len(counts) < 20 {
+		t.Errorf("100 ids fell in %d shards", len(counts))
+	}
+}
+
+// A full buffer or a failing sink drops records and says how many; Add
+// never blocks.
+func TestWriterDropsAndCounts(t *testing.T) {
+	var mu sync.Mutex
+	dropped := map[string]int{}
+	onDrop := func(reason string, n int) { mu.Lock(); dropped[reason] += n; mu.Unlock() }
+	w := journal.NewWriter(journal.WriterOptions{Sink: &fakeSink{fail: true}, Buffer: 2, OnDrop: onDrop})
+	for range 5 { // not started: the buffer of 2 fills
+		w.Add(evaluated("e-1", time.Now()))
+	}
+	w.Start()
+	if err := w.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if dropped[journal.DropFull] != 3 || dropped[journal.DropFailed] != 2 {
+		t.Errorf("dropped %v, want full 3 and failed 2", dropped)
+	}
+}
+
+func TestBuildTellsTheStory(t *testing.T) {
+	t0 := time.Date(2027, 3, 1, 9, 0, 0, 0, time.UTC)
+	d := &journal.Delivery{Seq: 7, Attempt: 1}
+	recs := []journal.Record{
+		{Kind: journal.KindSettled, EventID: "e", Time: t0.Add(2 * time.Second), Delivery: d,
+			Outcomes: []journal.Outcome{{Notification: 0, Rule: "a", Status: journal.StatusSent, Identities: 1, JobID: "ds-1"}}},
+		{Kind: journal.KindCall, EventID: "e", Time: t0.Add(time.Second),
+			Call: &journal.Call{Rule: "a", Result: journal.CallAccepted, JobID: "ds-1"}},
+		evaluated("e", t0, journal.RuleResult{Rule: "a", Result: journal.ResultMatched, Notifications: 1},
+			journal.RuleResult{Rule: "b", Result: journal.ResultWhenFalse}),
+	}
+	recs[2].Notifications = []journal.Notification{{Rule: "a", Channel: "slack", Identities: 1}}
+	st := journal.Build("e", recs, nil)
+	if st.Outcome != journal.OutcomeSent || len(st.Evaluations) != 1 || len(st.Calls) != 1 ||
+		st.Evaluations[0].Outcomes[0].JobID != "ds-1" || st.Trigger.Name != "orders" {
+		t.Errorf("story = %+v", st)
+	}
+	st = journal.Build("e", recs[2:], []journal.DeadLetter{{Rule: "a", Reason: "permanent"}})
+	if st.Outcome != journal.OutcomeDeadLettered {
+		t.Errorf("with a dead letter, outcome = %q", st.Outcome)
+	}
+	if journal.Build("e", nil, nil) != nil {
+		t.Error("Build of nothing is not nil")
+	}
+}
+
+func TestMemoryKeepsTheLatestEvents(t *testing.T) {
+	now := time.Now()
+	m := journal.NewMemory(3, func() time.Time { return now })
+	for i := range 5 {
+		m.Add([]journal.Record{evaluated(fmt.Sprint("e-", i), now,
+			journal.RuleResult{Rule: "a", Result: journal.ResultMatched})}) // no notifications: nothing to send
+	}
+	var ids []string
+	for _, s := range m.Recent(10) {
+		ids = append(ids, s.EventID)
+		if s.Outcome != journal.OutcomeNothingToSend || !slices.Equal(s.Matched, []string{"a"}) {
+			t.Errorf("%s: %+v", s.EventID, s)
+		}
+	}
+	if !slices.Equal(ids, []string{"e-4", "e-3", "e-2"}) {
+		t.Errorf("Recent = %v, want the newest 3, newest first", ids)
+	}
+	if m.Records("e-0") != nil || len(m.Records("e-4")) != 1 {
+		t.Error("Records: the oldest should be forgotten, the newest kept")
+	}
+	if got := m.Matches()["a"]; got != [2]int{5, 5} {
+		t.Errorf("Matches[a] = %v, want 5 in the hour and in 5 minutes", got)
+	}
+}
+
+// Records written to the journal stream are read back by event id; an id
+// that is not a subject token is hashed into one.
+func TestStreamRoundTrip(t *testing.T) {
+	srv, err := broker.StartEmbedded(broker.EmbeddedOptions{Port: -1, StoreDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Shutdown(); srv.WaitForShutdown() })
+	nc, err := nats.Connect(srv.ClientURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(nc.Close)
+	ctx := context.Background()
+	js, _ := jetstream.New(nc)
+	if _, err := journal.OpenReader(ctx, js); err == nil {
+		t.Fatal("OpenReader before the stream exists: no error")
+	}
+	if _, err := journal.EnsureStream(ctx, js, journal.StreamOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	sink, err := journal.NewStreamSink(nc, func(int) { t.Error("a write failed") })
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := journal.NewWriter(journal.WriterOptions{Sink: sink, FlushEvery: time.Millisecond})
+	w.Start()
+	ids := []string{"korelay-1", "core.weird id>", "korelay-2"}
+	for _, id := range ids {
+		w.Add(evaluated(id, time.Now()))
+	}
+	w.Add(evaluated("korelay-1", time.Now()))
+	if err := w.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	r, err := journal.OpenReader(ctx, js)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for id, want := range map[string]int{"korelay-1": 2, "core.weird id>": 1, "korelay-2": 1, "korelay-3": 0} {
+		recs, err := r.Records(ctx, id)
+		if err != nil || len(recs) != want {
+			t.Errorf("Records(%q) = %d records, %v; want %d", id, len(recs), err, want)
+		}
+	}
+}

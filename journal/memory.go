@@ -1,0 +1,183 @@
+package journal
+
+import (
+	"sync"
+	"time"
+)
+
+// Memory bounds.
+const (
+	// DefaultMemoryEvents is how many of the latest events a Memory keeps.
+	DefaultMemoryEvents = 500
+	// maxEventRecords bounds the records kept for one event.
+	maxEventRecords = 64
+	// matchBuckets are the minutes over which rule matches are counted.
+	matchBuckets = 60
+)
+
+// Memory keeps the latest events' records in process, for the status page
+// (and for the stories of a dry run, which writes no shared journal), and
+// counts each rule's matches over the last hour. It is bounded and safe
+// for concurrent use.
+type Memory struct {
+	mu      sync.Mutex
+	cap     int
+	ring    []string // event ids, oldest first from head
+	head    int
+	events  map[string][]Record
+	matches map[string]*minuteCounts
+	now     func() time.Time
+}
+
+// minuteCounts counts per minute over the last matchBuckets minutes.
+type minuteCounts struct {
+	minute [matchBuckets]int64 // the minute (unix/60) each bucket counts
+	n      [matchBuckets]int
+}
+
+func (c *minuteCounts) add(t time.Time) {
+	m := t.Unix() / 60
+	i := m % matchBuckets
+	if c.minute[i] != m {
+		c.minute[i], c.n[i] = m, 0
+	}
+	c.n[i]++
+}
+
+func (c *minuteCounts) since(now time.Time, minutes int64) int {
+	m, total := now.Unix()/60, 0
+	for i := range c.minute {
+		if c.minute[i] > m-minutes && c.minute[i] <= m {
+			total += c.n[i]
+		}
+	}
+	return total
+}
+
+// NewMemory returns a Memory of the latest events (0: DefaultMemoryEvents);
+// now is its clock (nil: time.Now).
+func NewMemory(events int, now func() time.Time) *Memory {
+	if events <= 0 {
+		events = DefaultMemoryEvents
+	}
+	if now == nil {
+		now = time.Now
+	}
+	return &Memory{cap: events, events: make(map[string][]Record, events),
+		matches: make(map[string]*minuteCounts), now: now}
+}
+
+// Add keeps recs (copied) and counts the rules they say matched.
+func (m *Memory) Add(recs []Record) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, r := range recs {
+		m.keep(r)
+		if r.Kind == KindEvaluated {
+			m.countMatches(r)
+		}
+	}
+}
+
+func (m *Memory) keep(r Record) {
+	recs, ok := m.events[r.EventID]
+	if !ok {
+		m.admit(r.EventID)
+	}
+	if len(recs) < maxEventRecords {
+		m.events[r.EventID] = append(recs, r)
+	}
+}
+
+// admit makes room for a new event, forgetting the oldest.
+func (m *Memory) admit(id string) {
+	if len(m.ring) < m.cap {
+		m.ring = append(m.ring, id)
+		m.events[id] = nil
+		return
+	}
+	delete(m.events, m.ring[m.head])
+	m.ring[m.head] = id
+	m.head = (m.head + 1) % m.cap
+	m.events[id] = nil
+}
+
+func (m *Memory) countMatches(r Record) {
+	for _, rr := range r.Rules {
+		switch rr.Result {
+		case ResultMatched, ResultShadow, ResultRenderError:
+		default:
+			continue
+		}
+		c := m.matches[rr.Rule]
+		if c == nil {
+			c = &minuteCounts{}
+			m.matches[rr.Rule] = c
+		}
+		c.add(r.Time)
+	}
+}
+
+// Records returns the records kept for an event (nil: none, or forgotten).
+func (m *Memory) Records(eventID string) []Record {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return append([]Record(nil), m.events[eventID]...)
+}
+
+// Summary is one recent event, as the status page lists it.
+type Summary struct {
+	EventID string
+	Time    time.Time
+	Trigger *Trigger
+	// Matched names the rules that matched.
+	Matched []string
+	Outcome string
+}
+
+// Recent returns up to n of the latest events, newest first.
+func (m *Memory) Recent(n int) []Summary {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var out []Summary
+	for i := len(m.ring) - 1; i >= 0 && len(out) < n; i-- {
+		id := m.ring[(m.head+i)%len(m.ring)]
+		out = append(out, summarize(id, m.events[id]))
+	}
+	return out
+}
+
+func summarize(id string, recs []Record) Summary {
+	s := Summary{EventID: id, Outcome: OutcomePending}
+	st := Build(id, recs, nil)
+	if st == nil {
+		return s
+	}
+	s.Trigger, s.Outcome = st.Trigger, st.Outcome
+	if n := len(st.Evaluations); n > 0 {
+		ev := st.Evaluations[n-1]
+		s.Time = ev.Time
+		for _, r := range ev.Rules {
+			if r.Result != ResultWhenFalse && r.Result != ResultDecodeError {
+				s.Matched = append(s.Matched, r.Rule)
+			}
+		}
+	}
+	if s.Time.IsZero() && len(recs) > 0 {
+		s.Time = recs[0].Time
+	}
+	return s
+}
+
+// Matches returns, per rule, the matches of the last hour and of the last
+// five minutes.
+func (m *Memory) Matches() map[string][2]int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	now := m.now()
+	out := make(map[string][2]int, len(m.matches))
+	for rule, c := range m.matches {
+		out[rule] = [2]int{c.since(now, matchBuckets), c.since(now, 5)}
+	}
+	return out
+}

@@ -1,0 +1,200 @@
+package journal
+
+import (
+	"context"
+	"time"
+)
+
+// Entry is something korelay did, handed to the Writer as it was; the
+// Writer's goroutine turns it into Records, so the caller pays only for a
+// channel send. An Entry must not change after Add.
+type Entry interface {
+	// Records appends the entry's records to dst.
+	Records(dst []Record) []Record
+}
+
+// Sink stores a batch of records of one shard (JSON Lines, see Shard)
+// without waiting for the store; it reports what it could not store
+// through its own error callback. StreamSink is the JetStream one.
+type Sink interface {
+	Write(shard int, records int, data []byte) error
+	// Flush waits until what was written is stored or failed, or ctx ends.
+	Flush(ctx context.Context) error
+}
+
+// Drop reasons given to WriterOptions.OnDrop.
+const (
+	DropFull   = "full"   // the Writer's buffer was full
+	DropFailed = "failed" // the sink refused or failed
+)
+
+// Writer defaults.
+const (
+	DefaultBuffer     = 8192
+	DefaultFlushEvery = 200 * time.Millisecond
+	// maxMessage is the size at which a shard's batch is written at once.
+	maxMessage = 64 << 10
+)
+
+// WriterOptions configures a Writer.
+type WriterOptions struct {
+	// Sink stores records; nil keeps them in Memory only.
+	Sink Sink
+	// Memory, if set, keeps the latest events for the status page.
+	Memory *Memory
+	// Buffer is how many entries may wait for the Writer's goroutine.
+	Buffer int
+	// FlushEvery is the longest a record waits to be written.
+	FlushEvery time.Duration
+	// OnDrop hears of records that were not written (reason DropFull or
+	// DropFailed). It may be called from any goroutine.
+	OnDrop func(reason string, records int)
+}
+
+// Writer takes entries from any goroutine without blocking and writes
+// them, batched, from its own. Start it, then Add; Close flushes.
+type Writer struct {
+	opts    WriterOptions
+	in      chan Entry
+	stop    chan struct{}
+	done    chan struct{}
+	shards  [Shards]shardBatch
+	pending int // records batched, in every shard
+	buf     []Record
+}
+
+// shardBatch is one shard's records waiting to be written, as JSON Lines.
+type shardBatch struct {
+	data    []byte
+	records int
+}
+
+// NewWriter returns a Writer; nothing runs until Start.
+func NewWriter(opts WriterOptions) *Writer {
+	if opts.Buffer <= 0 {
+		opts.Buffer = DefaultBuffer
+	}
+	if opts.FlushEvery <= 0 {
+		opts.FlushEvery = DefaultFlushEvery
+	}
+	if opts.OnDrop == nil {
+		opts.OnDrop = func(string, int) {}
+	}
+	return &Writer{opts: opts, in: make(chan Entry, opts.Buffer), stop: make(chan struct{}),
+		done: make(chan struct{})}
+}
+
+// Add hands e to the Writer; when its buffer is full e is dropped and
+// counted. It never blocks. A nil Writer drops nothing and does nothing.
+func (w *Writer) Add(e Entry) {
+	if w == nil {
+		return
+	}
+	select {
+	case w.in <- e:
+	default:
+		w.opts.OnDrop(DropFull, 1)
+	}
+}
+
+// Start runs the Writer's goroutine until Close.
+func (w *Writer) Start() { go w.run() }
+
+// Close writes what was added before it, waits for the sink until ctx
+// ends, and stops the Writer. Entries added later wait unwritten.
+func (w *Writer) Close(ctx context.Context) error {
+	close(w.stop)
+	select {
+	case <-w.done:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	if w.opts.Sink == nil {
+		return nil
+	}
+	return w.opts.Sink.Flush(ctx)
+}
+
+func (w *Writer) run() {
+	defer close(w.done)
+	timer := time.NewTimer(time.Hour)
+	timer.Stop()
+	for {
+		select {
+		case e := <-w.in:
+			if w.take(e) {
+				timer.Reset(w.opts.FlushEvery)
+			}
+		case <-timer.C:
+			w.flush()
+		case <-w.stop:
+			timer.Stop()
+			w.drain()
+			w.flush()
+			return
+		}
+	}
+}
+
+// drain takes the entries already queued.
+func (w *Writer) drain() {
+	for {
+		select {
+		case e := <-w.in:
+			w.take(e)
+		default:
+			return
+		}
+	}
+}
+
+// take converts e, remembers it and adds it to its shard's batch (a
+// batch grown to maxMessage is written at once); it reports whether the
+// batches were empty before (the flush timer must start).
+func (w *Writer) take(e Entry) bool {
+	w.buf = e.Records(w.buf[:0])
+	if w.opts.Memory != nil {
+		w.opts.Memory.Add(w.buf)
+	}
+	if w.opts.Sink == nil {
+		return false
+	}
+	first := w.pending == 0
+	for i := range w.buf {
+		sb := &w.shards[ShardOf(w.buf[i].EventID)]
+		sb.data = append(appendRecord(sb.data, &w.buf[i]), '\n')
+		sb.records++
+		w.pending++
+	}
+	for i := range w.shards {
+		if len(w.shards[i].data) >= maxMessage {
+			w.write(i)
+		}
+	}
+	return first && w.pending > 0
+}
+
+// flush writes every shard's batch.
+func (w *Writer) flush() {
+	for i := range w.shards {
+		w.write(i)
+	}
+}
+
+// write writes one shard's batch, if any.
+func (w *Writer) write(shard int) {
+	sb := &w.shards[shard]
+	if sb.records == 0 {
+		return
+	}
+	if err := w.opts.Sink.Write(shard, sb.records, sb.data); err != nil {
+		w.opts.OnDrop(DropFailed, sb.records)
+	}
+	w.pending -= sb.records
+	sb.records = 0
+	if cap(sb.data) > 2*maxMessage {
+		sb.data = nil // let a burst's buffer go
+	} else {
+		sb.data = sb.data[:0]
+	}
+}

@@ -1,0 +1,139 @@
+package service
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go"
+
+	"github.com/korelay/korelay/adapters/delivery"
+	"github.com/korelay/korelay/broker"
+	"github.com/korelay/korelay/journal"
+	"github.com/korelay/korelay/rules"
+)
+
+// journalCloseTimeout bounds the journal's last flush at shutdown.
+const journalCloseTimeout = 3 * time.Second
+
+// eventJournal is the service's side of the delivery journal: each hook
+// hands the journal's Writer an entry holding what it was given, and the
+// Writer's goroutine turns it into records, so the pipeline pays a
+// channel send. A nil eventJournal (journal.enabled: false) does nothing.
+type eventJournal struct {
+	w      *journal.Writer
+	closed sync.Once
+	mem    *journal.Memory
+	bound  boundCache
+	// stream is the journal stream (nil: a dry run or core NATS, whose
+	// stories are kept in memory only).
+	stream *journal.Reader
+}
+
+// newEventJournal builds the journal of a service on mode: records go to
+// the journal stream with JetStream, and to memory only in a dry run (which
+// must change nothing shared) or on core NATS.
+func newEventJournal(ctx context.Context, s *Service, nc *nats.Conn, mode broker.Mode) (*eventJournal, error) {
+	cfg := s.cfg.Journal
+	if !cfg.On() {
+		return nil, nil
+	}
+	onDrop := func(reason string, n int) { s.metrics.JournalDropped.WithLabelValues(reason).Add(float64(n)) }
+	j := &eventJournal{mem: journal.NewMemory(0, nil)}
+	opts := journal.WriterOptions{Memory: j.mem, OnDrop: onDrop}
+	if mode == broker.ModeJetStream {
+		js, err := jetstreamOf(nc)
+		if err != nil {
+			return nil, err
+		}
+		stream, err := journal.EnsureStream(ctx, js, journal.StreamOptions{
+			MaxAge: cfg.MaxAge, MaxBytes: int64(cfg.MaxBytes), Replicas: s.cfg.NATS.Replicas})
+		if err != nil {
+			return nil, err
+		}
+		sink, err := journal.NewStreamSink(nc, func(n int) { onDrop(journal.DropFailed, n) })
+		if err != nil {
+			return nil, err
+		}
+		opts.Sink, j.stream = sink, journal.NewReader(stream)
+	}
+	j.w = journal.NewWriter(opts)
+	j.w.Start()
+	return j, nil
+}
+
+// close flushes the journal, once; the pipeline and delivery have
+// stopped.
+func (j *eventJournal) close() error {
+	if j == nil {
+		return nil
+	}
+	var err error
+	j.closed.Do(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), journalCloseTimeout)
+		defer cancel()
+		if cerr := j.w.Close(ctx); cerr != nil {
+			err = fmt.Errorf("journal: %w", cerr)
+		}
+	})
+	return err
+}
+
+// Add records an entry of another part of korelay (held and digested
+// notifications: journal.Record{Kind: journal.KindHeld, ...}).
+func (j *eventJournal) Add(e journal.Entry) {
+	if j != nil {
+		j.w.Add(e)
+	}
+}
+
+// evaluated records an evaluated event: its trigger, what each rule bound
+// to it did, and the notifications rendered.
+func (j *eventJournal) evaluated(m broker.Msg, ev *rules.Event, set *rules.Set, res *rules.Result) {
+	if j != nil {
+		j.w.Add(&evaluatedEntry{msg: factsOf(m), source: ev.Source, trigger: ev.Trigger, at: ev.Time,
+			done: time.Now(), set: set, res: *res, cache: &j.bound})
+	}
+}
+
+// undecodable records an event that could not be decoded.
+func (j *eventJournal) undecodable(m broker.Msg, ev *rules.Event, err error) {
+	if j != nil {
+		j.w.Add(&evaluatedEntry{msg: factsOf(m), source: ev.Source, trigger: ev.Trigger, at: ev.Time,
+			done: time.Now(), err: err})
+	}
+}
+
+// settled records delivery's outcomes for an event's notifications.
+func (j *eventJournal) settled(m broker.Msg, ns []rules.Notification, outs []delivery.Outcome) {
+	if j != nil {
+		j.w.Add(&settledEntry{id: m.EventID, delivery: deliveryOf(m), at: time.Now(), ns: ns, outs: outs})
+	}
+}
+
+// interrupted records a delivery that stopped before it settled.
+func (j *eventJournal) interrupted(m broker.Msg, err error) {
+	if j != nil {
+		d := deliveryOf(m)
+		j.w.Add(journal.Record{Kind: journal.KindInterrupted, EventID: m.EventID, Time: time.Now(),
+			Delivery: &d, Error: err.Error()})
+	}
+}
+
+// call records a Kore call (delivery.Options.OnCall).
+func (j *eventJournal) call(rec delivery.CallRecord) { j.w.Add(callEntry(rec)) }
+
+// memory is the journal's memory of the latest events (nil: no journal).
+func (j *eventJournal) memory() *journal.Memory {
+	if j == nil {
+		return nil
+	}
+	return j.mem
+}
+
+// budgetUsage is a Kore budget that reports its spending: the shared
+// budget, or delivery's local one.
+type budgetUsage interface {
+	Usage() broker.Usage
+}
