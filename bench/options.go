@@ -51,6 +51,9 @@ type options struct {
 	// KorelayProfile, when set, is a folder where each korelay run writes
 	// its CPU profile (run -cpuprofile), named after its job.
 	KorelayProfile string
+	// KorelayConfig is YAML appended to korelay's generated configuration
+	// (top-level sections it does not write itself, e.g. journal).
+	KorelayConfig string
 
 	BroadcastSize int           // identities in the broadcast dataset
 	BroadcastLead time.Duration // from korelay's start to the broadcast's cron fire
@@ -87,6 +90,7 @@ func parseFlags(args []string) (options, error) {
 	fs.DurationVar(&o.BroadcastLead, "broadcast-lead", 6*time.Second, "the broadcast's cron fire is this long after korelay starts")
 	fs.StringVar(&o.Profile, "profile", "", "write a CPU profile of the harness itself (NATS server, fake Kore, publisher) to this file")
 	fs.StringVar(&o.KorelayProfile, "korelay-profile", "", "write each korelay run's CPU profile into this folder (korelay run -cpuprofile)")
+	fs.StringVar(&o.KorelayConfig, "korelay-config", "", "YAML appended to korelay's configuration, e.g. 'journal: {enabled: false}'")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}

@@ -26,7 +26,7 @@ func startKorelayFor(ctx context.Context, o options, bin, dir, natsURL string, k
 		return nil, err
 	}
 	cfg, err := writeConfig(dir, korelayConfig{NATSURL: natsURL, HTTPAddr: addr, Kore: k, LogLevel: o.LogLevel,
-		PerMinute: o.BudgetMinute, PerHour: o.BudgetHour, Rules: rules, Extra: extra})
+		PerMinute: o.BudgetMinute, PerHour: o.BudgetHour, Rules: rules, Extra: extra + "\n" + o.KorelayConfig + "\n"})
 	if err != nil {
 		return nil, err
 	}
