@@ -119,6 +119,9 @@ type Notification struct {
 }
 
 // Outcome is what delivery did with some identities of a notification.
+// When Notification names one, the record may leave out Rule, Channel,
+// DedupKey, and Sample when the outcome covers all its identities: the
+// notification says them (Story fills them back).
 type Outcome struct {
 	// Notification is the index of the notification in the evaluated
 	// record of the same delivery; -1 when unknown.

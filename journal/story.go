@@ -94,7 +94,9 @@ func (st *Story) add(r Record) {
 			Error: r.Error, Rules: orEmpty(r.Rules), Notifications: orEmpty(r.Notifications), Outcomes: []Outcome{}})
 	case KindSettled:
 		ev := st.evaluation(r.Delivery)
-		ev.Outcomes = append(ev.Outcomes, r.Outcomes...)
+		for _, o := range r.Outcomes {
+			ev.Outcomes = append(ev.Outcomes, ev.complete(o))
+		}
 		ev.Settled = r.Time
 	case KindInterrupted:
 		st.evaluation(r.Delivery).Interrupted = r.Error
@@ -108,6 +110,24 @@ func (st *Story) add(r Record) {
 			st.Held = append(st.Held, HeldRecord{Kind: r.Kind, Time: r.Time, Held: *r.Held})
 		}
 	}
+}
+
+// complete fills in what a compact outcome leaves to its notification.
+func (ev *Evaluation) complete(o Outcome) Outcome {
+	if o.Notification < 0 || o.Notification >= len(ev.Notifications) {
+		return o
+	}
+	n := &ev.Notifications[o.Notification]
+	if o.Rule == "" {
+		o.Rule, o.Channel = n.Rule, n.Channel
+	}
+	if o.DedupKey == "" {
+		o.DedupKey = n.DedupKey
+	}
+	if o.Sample == nil && o.Identities == n.Identities {
+		o.Sample = n.Sample
+	}
+	return o
 }
 
 // evaluation returns the evaluation of delivery d: the latest one with the

@@ -32,8 +32,9 @@ const (
 const (
 	DefaultBuffer     = 8192
 	DefaultFlushEvery = 200 * time.Millisecond
-	// maxMessage is the size at which a shard's batch is written at once.
-	maxMessage = 64 << 10
+	// maxMessage is the size at which a shard's batch is written at once
+	// (64 shards of it are held between flushes).
+	maxMessage = 16 << 10
 )
 
 // WriterOptions configures a Writer.

@@ -17,7 +17,7 @@ import (
 )
 
 // previewBytes is how much of a payload the journal keeps.
-const previewBytes = 256
+const previewBytes = 128
 
 // msgFacts is what the journal keeps of an event message: no copy of the
 // payload beyond a slice of its first bytes.
@@ -200,9 +200,23 @@ func (e *settledEntry) Records(dst []journal.Record) []journal.Record {
 		if n == len(e.ns) {
 			idx, n = -1, 0
 		}
-		rec.Outcomes = append(rec.Outcomes, outcomeOf(o, idx))
+		out := outcomeOf(o, idx)
+		if idx >= 0 {
+			compactOutcome(&out, &e.ns[idx])
+		}
+		rec.Outcomes = append(rec.Outcomes, out)
 	}
 	return append(dst, rec)
+}
+
+// compactOutcome leaves out of an outcome what its notification's record
+// says already (journal.Story fills it back): the journal writes as many
+// bytes a second as korelay handles events, so every one counts.
+func compactOutcome(out *journal.Outcome, n *rules.Notification) {
+	out.Rule, out.Channel, out.DedupKey = "", "", ""
+	if out.Identities == len(n.Identities) {
+		out.Sample = nil
+	}
 }
 
 func sameNotification(n *rules.Notification, o *delivery.Outcome) bool {
