@@ -5,10 +5,18 @@ import (
 	"time"
 
 	"github.com/korelay/korelay/kore"
+	"github.com/korelay/korelay/rules"
 )
 
-// groupKey is what identities must share to be sent in one call.
-type groupKey struct{ channel, msgType, message string }
+// groupKey is what identities must share to be sent in one call: a
+// message, or (dev set) a device action.
+type groupKey struct {
+	channel, msgType, message string
+	dev                       rules.DeviceAction
+}
+
+// device reports whether the group is a device action.
+func (k groupKey) device() bool { return k.dev.Action != "" }
 
 // group is the pending work of one message: first attempts in arrival order,
 // and batches of failed calls waiting out a backoff.

@@ -17,17 +17,17 @@ func (e *Engine) retryLater(c *call, err error) {
 	now := time.Now()
 	ra, hasRA := kore.RetryAfter(err)
 	if hasRA {
-		e.budget.Pause(now.Add(ra))
+		e.pauseFor(c.key, now.Add(ra))
 	}
 	again, tries, dead := e.partition(c, err)
 	if len(again) > 0 {
 		delay := max(e.opts.backoff(tries), ra)
-		if !e.queue.retry(c.key, again, now.Add(delay)) {
+		if !e.queueFor(c.key).retry(c.key, again, now.Add(delay)) {
 			e.flights.settleAll(again, result{abort: ErrClosed})
 		}
 	}
 	e.signal()
-	e.logCall(slog.LevelWarn, "kore notify failed, will retry", c, slog.Any("err", err))
+	e.logCall(slog.LevelWarn, callName(c)+" failed, will retry", c, slog.Any("err", err))
 	if dead != nil {
 		e.logCall(slog.LevelWarn, "dead letter", dead, slog.String("reason", ReasonExhausted), slog.Any("err", err))
 	}
