@@ -44,6 +44,9 @@ type Metrics struct {
 	ConfigLastReloadSuccessful prometheus.Gauge
 	// BudgetWait observes how long notifications waited for Kore budget.
 	BudgetWait prometheus.Histogram
+	// HeldNotifications is how many notifications quiet hours (kind
+	// "quiet") and digests ("digest") hold now.
+	HeldNotifications *prometheus.GaugeVec
 }
 
 // New creates the collectors and registers them on reg (nil: not registered,
@@ -78,10 +81,13 @@ func New(reg prometheus.Registerer) *Metrics {
 			Help:    "Time notifications waited for Kore rate budget.",
 			Buckets: []float64{.001, .01, .1, .5, 1, 5, 10, 30, 60, 300},
 		}),
+		HeldNotifications: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "korelay_held_notifications", Help: "Notifications held by quiet hours and digests, by kind (quiet, digest).",
+		}, []string{"kind"}),
 	}
 	if reg != nil {
 		reg.MustRegister(m.Events, m.RuleMatches, m.Notifications, m.KoreRequests,
-			m.KoreRequestDuration, m.DeadLetters, m.ConfigLastReloadSuccessful, m.BudgetWait)
+			m.KoreRequestDuration, m.DeadLetters, m.ConfigLastReloadSuccessful, m.BudgetWait, m.HeldNotifications)
 	}
 	return m
 }
