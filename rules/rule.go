@@ -113,6 +113,17 @@ func (s *Set) CronRules() []*Rule {
 	return out
 }
 
+// Defers reports whether a rule holds notifications back: quiet hours or
+// a digest. Such rules need somewhere to keep them.
+func (s *Set) Defers() bool {
+	for _, r := range s.rules {
+		if r.quiet != nil || r.digest != nil {
+			return true
+		}
+	}
+	return false
+}
+
 // NATSSubjects returns the distinct subject patterns of the NATS-triggered
 // rules, sorted, leaving out any pattern covered by another one (such as
 // "orders.eu" when "orders.*" is also used) and widening two patterns that
