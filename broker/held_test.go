@@ -8,6 +8,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/nats-io/nats.go"
 )
 
 // released is one call of a ReleaseFunc.
@@ -255,4 +257,27 @@ func eventuallyHeld(t *testing.T, store HeldStore, want int) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// Items whose schedule is gone (here: never written) are released by the
+// sweep once they are past due and no release is under way.
+func TestHeldJetStreamSweepReleasesOrphans(t *testing.T) {
+	t.Parallel()
+	nc := connect(t, startServer(t))
+	h, err := NewHeldStore(context.Background(), nc, HeldOptions{Sweep: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	slot := HeldSlot{Kind: HeldQuiet, Due: time.Now().Add(-2 * time.Second).Truncate(time.Second)}
+	msg := nats.NewMsg(heldItems + slot.name())
+	msg.Data = []byte("1")
+	msg.Header.Set(HeaderHeldKey, "orphan")
+	if _, err := h.js.PublishMsg(context.Background(), msg); err != nil {
+		t.Fatal(err)
+	}
+	ch := releaser(t, h, always)
+	if r := nextRelease(t, ch, 10*time.Second); !slices.Equal(r.items, []string{"orphan=1"}) {
+		t.Errorf("released %v, want the orphan", r.items)
+	}
+	eventuallyHeld(t, h, 0)
 }

@@ -42,8 +42,11 @@ const (
 	releaseParallel = 4
 	// rescheduleMargin: a slot this process scheduled is scheduled again
 	// for a new item only when its time is nearer than this (it may have
-	// fired already).
-	rescheduleMargin = 5 * time.Second
+	// fired already, by a NATS server whose clock runs ahead).
+	rescheduleMargin = 30 * time.Second
+	// DefaultHeldSweep is how often Release looks for slots past due whose
+	// schedule is gone, and how far past due they must be.
+	DefaultHeldSweep = time.Minute
 	// readTimeout bounds reading one slot's items.
 	readTimeout = 2 * time.Minute
 )
@@ -61,6 +64,11 @@ type HeldOptions struct {
 	// DrainTimeout bounds how long Release waits for the releases under
 	// way once its context ends (0: DefaultDrainTimeout).
 	DrainTimeout time.Duration
+	// Sweep is how often Release looks for slots whose items are more than
+	// Sweep past due while no release is under way, and schedules them
+	// again (0: DefaultHeldSweep). Nothing korelay does loses a schedule;
+	// this bounds the damage should one be lost anyway.
+	Sweep time.Duration
 	// Logger receives what Release cannot return; nil discards.
 	Logger *slog.Logger
 }
@@ -86,6 +94,7 @@ func NewHeldStore(ctx context.Context, nc *nats.Conn, opts HeldOptions) (*JetStr
 	opts.Replicas = cmp.Or(opts.Replicas, 1)
 	opts.AckWait = cmp.Or(opts.AckWait, DefaultAckWait)
 	opts.DrainTimeout = cmp.Or(opts.DrainTimeout, DefaultDrainTimeout)
+	opts.Sweep = cmp.Or(opts.Sweep, DefaultHeldSweep)
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -142,18 +151,19 @@ func (h *JetStreamHeld) Hold(ctx context.Context, slot HeldSlot, at time.Time, i
 	if _, err := h.js.PublishMsg(ctx, msg); err != nil {
 		return fmt.Errorf("hold in %s: %w", name, err)
 	}
-	return h.schedule(ctx, name, at.Round(time.Second))
-}
-
-// schedule stores the slot's schedule message, firing at at, unless this
-// process did so already and at is far enough away not to have fired.
-func (h *JetStreamHeld) schedule(ctx context.Context, name string, at time.Time) error {
+	at = at.Round(time.Second)
 	h.mu.Lock()
 	prev, ok := h.scheduled[name]
 	h.mu.Unlock()
 	if ok && prev.Equal(at) && time.Until(at) > rescheduleMargin {
-		return nil
+		return nil // this process scheduled it, and it cannot have fired
 	}
+	return h.schedule(ctx, name, at)
+}
+
+// schedule stores the slot's schedule message, firing at at; it replaces
+// the slot's previous one.
+func (h *JetStreamHeld) schedule(ctx context.Context, name string, at time.Time) error {
 	msg := nats.NewMsg(heldSched + name)
 	_, err := h.js.PublishMsg(ctx, msg, jetstream.WithScheduleAt(at), jetstream.WithScheduleTarget(heldDue+name))
 	if err != nil {
@@ -173,16 +183,54 @@ func (h *JetStreamHeld) schedule(ctx context.Context, name string, at time.Time)
 
 // Held counts the items held now, by kind.
 func (h *JetStreamHeld) Held(ctx context.Context) (map[string]int, error) {
+	slots, err := h.slots(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]int{}
+	for slot, n := range slots {
+		out[slot.Kind] += n
+	}
+	return out, nil
+}
+
+// slots lists the slots holding items, with their counts.
+func (h *JetStreamHeld) slots(ctx context.Context) (map[HeldSlot]int, error) {
 	info, err := h.stream.Info(ctx, jetstream.WithSubjectFilter(heldItems+">"))
 	if err != nil {
 		return nil, fmt.Errorf("held stream %s: %w", h.opts.Stream, err)
 	}
-	out := map[string]int{}
+	out := map[HeldSlot]int{}
 	for subj, n := range info.State.Subjects {
-		kind, _, _ := strings.Cut(strings.TrimPrefix(subj, heldItems), ".")
-		out[kind] += int(n)
+		if slot, err := parseSlot(strings.TrimPrefix(subj, heldItems)); err == nil {
+			out[slot] += int(n)
+		}
 	}
 	return out, nil
+}
+
+// sweep schedules again, for now, every slot whose items are more than the
+// sweep interval past due, provided no release is under way anywhere (a
+// release in progress keeps its items until it is done).
+func (h *JetStreamHeld) sweep(ctx context.Context, c jetstream.Consumer) {
+	info, err := c.Info(ctx)
+	if err != nil || info.NumAckPending > 0 || info.NumPending > 0 {
+		return
+	}
+	slots, err := h.slots(ctx)
+	if err != nil {
+		return
+	}
+	late := time.Now().Add(-h.opts.Sweep)
+	for slot, n := range slots {
+		if !slot.Due.Before(late) {
+			continue
+		}
+		h.opts.Logger.Warn("held notifications past due; releasing them now", "slot", slot.String(), "notifications", n)
+		if err := h.schedule(ctx, slot.name(), time.Now().Truncate(time.Second)); err != nil {
+			h.opts.Logger.Warn("held notifications past due not scheduled", "slot", slot.String(), "err", err)
+		}
+	}
 }
 
 // read returns the items of slot, without repeats, and the sequence of the

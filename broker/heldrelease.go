@@ -39,6 +39,9 @@ func (h *JetStreamHeld) Release(ctx context.Context, fn ReleaseFunc) error {
 	defer context.AfterFunc(ctx, it.Drain)()
 	var wg sync.WaitGroup
 	defer waitFor(&wg, h.opts.DrainTimeout+time.Second)
+	sweepCtx, stopSweep := context.WithCancel(ctx)
+	defer stopSweep()
+	wg.Go(func() { h.sweepEvery(sweepCtx, c) })
 	slots := make(chan struct{}, releaseParallel)
 	for {
 		jm, err := it.Next()
@@ -115,5 +118,19 @@ func (h *JetStreamHeld) handOver(ctx context.Context, slot HeldSlot, items []Hel
 		return ok
 	case <-t.C:
 		return false
+	}
+}
+
+// sweepEvery sweeps at the sweep interval until ctx ends.
+func (h *JetStreamHeld) sweepEvery(ctx context.Context, c jetstream.Consumer) {
+	t := time.NewTicker(h.opts.Sweep)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			h.sweep(ctx, c)
+		}
 	}
 }
