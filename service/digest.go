@@ -1,6 +1,7 @@
 package service
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -28,7 +29,11 @@ type digestEntry struct {
 // rule collected in a period and hands them to delivery in one batch. A
 // digest that cannot be rendered is dead-lettered (reason render).
 func (s *Service) releaseDigest(ctx context.Context, rt *runtime, slot broker.HeldSlot, held []heldItem, done func(bool)) {
-	slices.SortStableFunc(held, func(a, b heldItem) int { return a.HeldAt.Compare(b.HeldAt) })
+	// In the order their events arrived (were stored), whichever worker
+	// held them first.
+	slices.SortStableFunc(held, func(a, b heldItem) int {
+		return cmp.Or(a.Event.Received.Compare(b.Event.Received), a.HeldAt.Compare(b.HeldAt))
+	})
 	set := s.Rules()
 	id := "digest:" + slot.Group + ":" + strconv.FormatInt(slot.Due.Unix(), 10)
 	var ns []rules.Notification

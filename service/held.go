@@ -52,6 +52,20 @@ func heldStore(tr broker.Transport, s *Service) (broker.HeldStore, error) {
 	return broker.NewMemoryHeld(s.opts.ShutdownTimeout), nil
 }
 
+// setupHeld picks the held store; without one, rules that hold are
+// refused.
+func (rt *runtime) setupHeld() error {
+	s := rt.s
+	rt.held, rt.heldErr = heldStore(rt.transport, s)
+	if err := checkHeld(s.Rules(), rt.heldErr); err != nil {
+		return err
+	}
+	if rt.heldErr != nil {
+		s.log.Warn("rules with quiet_hours or digest cannot be loaded", "err", rt.heldErr)
+	}
+	return nil
+}
+
 // launchHeld starts releasing held notifications, and the gauge that
 // counts them, until ctx ends; rt.released is closed once releases under
 // way are drained.

@@ -135,11 +135,8 @@ func (rt *runtime) build(ctx context.Context) error {
 		return err
 	}
 	rt.transport = tr
-	rt.held, rt.heldErr = heldStore(tr, s)
-	if err := checkHeld(s.Rules(), rt.heldErr); err != nil {
+	if err := rt.setupHeld(); err != nil {
 		return err
-	} else if rt.heldErr != nil {
-		s.log.Warn("rules with quiet_hours or digest cannot be loaded", "err", rt.heldErr)
 	}
 	rt.dead = &deadLetters{store: tr, metrics: s.metrics, log: s.log}
 	opts := deliveryOptions(cfg, s)
