@@ -8,6 +8,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/korelay/korelay/broker"
 	"github.com/korelay/korelay/kore/koretest"
 )
 
@@ -230,4 +234,69 @@ rules:
 		t.Errorf("digests = %v, want %v", texts, want)
 	}
 	e.waitHeld("digest", 0)
+}
+
+// An event that comes back while its notification is held (here: replayed
+// under its own id, as `korelay dlq replay` does) is held once and sent
+// once; coming back after the release, it is found in the ledger.
+func TestE2EQuietHoursEventBackWhileHeldIsSentOnce(t *testing.T) {
+	t.Parallel()
+	between, _ := quietFor(4 * time.Second)
+	e := startE2E(t, e2eSpec{Rules: quietRules(between)})
+	e.publish("people.ann", `{"email": "ann@example.com"}`)
+	e.waitHeld("quiet", 1)
+	id := heldEventID(t, e)
+	replay := func() {
+		t.Helper()
+		msg := nats.NewMsg(broker.ReplaySubjectPrefix + "people.ann")
+		msg.Data = []byte(`{"email": "ann@example.com"}`)
+		msg.Header.Set(broker.HeaderReplayOf, id)
+		if _, err := e.jetstream().PublishMsg(t.Context(), msg); err != nil {
+			t.Fatal(err)
+		}
+	}
+	replay()
+	eventually(t, e2eDeadline, func() bool { return strings.Count(e.logs.String(), `msg=held event_id=`+id) == 2 },
+		func() string { return "the replayed event was not evaluated\n" + e.logs.String() })
+	if n := e.heldItems(); n != 1 {
+		t.Errorf("%d items held after the event came back, want 1", n)
+	}
+	e.waitCalls(1)
+	replay() // after the release: outside quiet hours, sent at once, and suppressed
+	eventually(t, e2eDeadline, func() bool {
+		v, _ := e.metric("korelay_notifications_total", `rule="nightly"`, `outcome="duplicate"`)
+		return v >= 1
+	}, func() string { return "the event replayed after the release was not suppressed\n" + e.logs.String() })
+	if n := countIdentities(e.notifyCalls())["ann@example.com"]; n != 1 {
+		t.Errorf("ann notified %d times, want once", n)
+	}
+}
+
+// heldEventID is the event id of the first "held" log line.
+func heldEventID(t *testing.T, e *e2e) string {
+	t.Helper()
+	_, rest, ok := strings.Cut(e.logs.String(), "msg=held event_id=")
+	if !ok {
+		t.Fatal("no held log line")
+	}
+	id, _, _ := strings.Cut(rest, " ")
+	return id
+}
+
+// heldItems counts the items in the held stream now.
+func (e *e2e) heldItems() int {
+	e.t.Helper()
+	s, err := e.jetstream().Stream(e.t.Context(), broker.DefaultHeldStream)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	info, err := s.Info(e.t.Context(), jetstream.WithSubjectFilter("korelay.held.items.>"))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	n := 0
+	for _, c := range info.State.Subjects {
+		n += int(c)
+	}
+	return n
 }
