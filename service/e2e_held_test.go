@@ -300,3 +300,25 @@ func (e *e2e) heldItems() int {
 	}
 	return n
 }
+
+// Without JetStream, quiet hours hold in memory (with a warning at start)
+// and still release when they end.
+func TestE2EQuietHoursInCoreNATSMode(t *testing.T) {
+	t.Parallel()
+	between, end := quietFor(2 * time.Second)
+	e := startE2E(t, e2eSpec{NATS: "jetstream: false", Rules: quietRules(between)})
+	if !strings.Contains(e.logs.String(), "kept in memory and lost on a restart") {
+		t.Errorf("no warning that held notifications are kept in memory:\n%s", e.logs.String())
+	}
+	nc, err := nats.Connect(e.svc.NATSURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	if err := nc.Publish("people.ann", []byte(`{"email": "ann@example.com"}`)); err != nil {
+		t.Fatal(err)
+	}
+	if calls := e.waitCalls(1); calls[0].Time.Before(end) {
+		t.Errorf("sent at %s, before the quiet hours ended at %s", calls[0].Time, end)
+	}
+}
