@@ -1,6 +1,8 @@
 // Package broker is korelay's use of NATS and JetStream: the embedded server,
 // the connection, the durable ingest stream and its consumer, the
-// idempotency ledger and cron state (KV buckets), and the dead-letter stream.
+// idempotency ledger and cron state (KV buckets), the dead-letter stream,
+// and the held stream where quiet hours and digests keep notifications
+// until their release (HeldStore).
 //
 // Events flow through one ingest stream (default KORELAY) that captures the
 // rules' NATS subjects plus korelay's own webhook and cron subjects. A durable
