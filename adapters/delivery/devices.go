@@ -3,7 +3,9 @@ package delivery
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/korelay/korelay/kore"
@@ -37,8 +39,36 @@ const osLookedUp = "(looked up in the device list)"
 // operation) merge into one call. Safe for concurrent use.
 type deviceQueue struct {
 	*coalescer
+	queued      atomic.Int64 // flights added or retried and not yet cut: due's fast path
 	mu          sync.Mutex
 	pausedUntil time.Time
+}
+
+// add queues fresh device actions.
+func (q *deviceQueue) add(fs []*flight, now time.Time) []*flight {
+	q.queued.Add(int64(len(fs)))
+	refused := q.coalescer.add(fs, now)
+	q.queued.Add(-int64(len(refused)))
+	return refused
+}
+
+// retry queues device actions to try again from notBefore.
+func (q *deviceQueue) retry(key groupKey, fs []*flight, notBefore time.Time) bool {
+	q.queued.Add(int64(len(fs)))
+	if !q.coalescer.retry(key, fs, notBefore) {
+		q.queued.Add(-int64(len(fs)))
+		return false
+	}
+	return true
+}
+
+// cut takes the next device call.
+func (q *deviceQueue) cut(now time.Time) *call {
+	c, _ := q.coalescer.cut(now, 1)
+	if c != nil {
+		q.queued.Add(-int64(len(c.items)))
+	}
+	return c
 }
 
 func newDeviceQueue() *deviceQueue { return &deviceQueue{coalescer: newCoalescer(0)} }
@@ -55,6 +85,9 @@ func (q *deviceQueue) pause(t time.Time) {
 // due reports whether a device call can start at now, and otherwise when
 // one can (zero: none waits).
 func (q *deviceQueue) due(now time.Time) (bool, time.Time) {
+	if q.queued.Load() == 0 {
+		return false, time.Time{}
+	}
 	ok, at := q.coalescer.due(now)
 	q.mu.Lock()
 	until := q.pausedUntil
@@ -77,9 +110,18 @@ func devicesOf(n Notifier, d Devices) Devices {
 }
 
 // deviceGroup is the group key of a device action: one call per user,
-// device and operation.
+// device and operation. The action travels in the key's message, so that
+// notify's group keys stay small.
 func deviceGroup(a *rules.DeviceAction) groupKey {
-	return groupKey{channel: ChannelDevices, msgType: a.Action, dev: *a}
+	return groupKey{channel: ChannelDevices, msgType: a.Action, message: a.User + "\x00" + a.Device + "\x00" + a.OS}
+}
+
+// deviceAction is the action of a device group key.
+func (k groupKey) deviceAction() rules.DeviceAction {
+	a := rules.DeviceAction{Action: k.msgType}
+	a.User, k.message, _ = strings.Cut(k.message, "\x00")
+	a.Device, a.OS, _ = strings.Cut(k.message, "\x00")
+	return a
 }
 
 // deviceIdentity is what a device action's idempotency key is made of:
@@ -90,7 +132,7 @@ func deviceIdentity(a *rules.DeviceAction) string {
 
 // startDeviceCall cuts the next device call and hands it to a worker.
 func (e *Engine) startDeviceCall(now time.Time) {
-	c, _ := e.devq.cut(now, 1)
+	c := e.devq.cut(now)
 	if c == nil {
 		return
 	}
@@ -104,7 +146,7 @@ func (e *Engine) runDeviceCall(c *call) {
 	for _, f := range c.items {
 		f.attempts++
 	}
-	err := e.callDevices(e.callCtx, c.key.dev)
+	err := e.callDevices(e.callCtx, c.key.deviceAction())
 	switch {
 	case err == nil:
 		e.accepted(c, nil)
@@ -156,12 +198,12 @@ func (e *Engine) deviceOS(ctx context.Context, a rules.DeviceAction) (string, er
 	return "", nil
 }
 
-// queueFor is the queue holding work of group k.
-func (e *Engine) queueFor(k groupKey) *coalescer {
+// retryQueue queues failed work of group k again: true unless closed.
+func (e *Engine) retryQueue(k groupKey, fs []*flight, notBefore time.Time) bool {
 	if k.device() {
-		return e.devq.coalescer
+		return e.devq.retry(k, fs, notBefore)
 	}
-	return e.queue
+	return e.queue.retry(k, fs, notBefore)
 }
 
 // pauseFor holds the calls of group k's kind until t: device calls, or

@@ -38,7 +38,8 @@ func (e *Engine) logCall(level slog.Level, msg string, c *call, attrs ...slog.At
 			slog.Int("identities", counts[s]),
 		}, attrs...)
 		if c.key.device() {
-			all = append(all, slog.String("devices", describeDevices(&c.key.dev)))
+			a := c.key.deviceAction()
+			all = append(all, slog.String("devices", describeDevices(&a)))
 		}
 		e.log.LogAttrs(ctx, level, msg, all...)
 	}

@@ -22,7 +22,7 @@ func (e *Engine) retryLater(c *call, err error) {
 	again, tries, dead := e.partition(c, err)
 	if len(again) > 0 {
 		delay := max(e.opts.backoff(tries), ra)
-		if !e.queueFor(c.key).retry(c.key, again, now.Add(delay)) {
+		if !e.retryQueue(c.key, again, now.Add(delay)) {
 			e.flights.settleAll(again, result{abort: ErrClosed})
 		}
 	}
