@@ -1,6 +1,8 @@
 // Package broker is korelay's use of NATS and JetStream: the embedded server,
 // the connection, the durable ingest stream and its consumer, the
-// idempotency ledger and cron state (KV buckets), and the dead-letter stream.
+// idempotency ledger and cron state (KV buckets), the dead-letter stream,
+// and the held stream where quiet hours and digests keep notifications
+// until their release (HeldStore).
 //
 // Events flow through one ingest stream (default KORELAY) that captures the
 // rules' NATS subjects plus korelay's own webhook and cron subjects. A durable
@@ -102,6 +104,9 @@ type Options struct {
 	LedgerBucket string
 	// CronBucket is the KV bucket of cron rules' last fire times.
 	CronBucket string
+	// HeldStream is the stream of held notifications (quiet hours,
+	// digests); its consumer is DefaultHeldConsumer.
+	HeldStream string
 	// Replicas is the replication of the streams and buckets korelay
 	// creates (a NATS cluster); existing ones are raised or lowered to it.
 	// 0 means 1.
@@ -121,6 +126,7 @@ func (o *Options) setDefaults() {
 	setDefault(&o.DLQStream, DefaultDLQStream)
 	setDefault(&o.LedgerBucket, DefaultLedgerBucket)
 	setDefault(&o.CronBucket, DefaultCronBucket)
+	setDefault(&o.HeldStream, DefaultHeldStream)
 	setDefault(&o.DuplicateWindow, DefaultDuplicateWindow)
 	setDefault(&o.MaxAge, DefaultMaxAge)
 	setDefault(&o.AckWait, DefaultAckWait)
@@ -189,6 +195,9 @@ type Broker struct {
 	ledger *Ledger
 	cron   *CronState
 	dlq    jetstream.Stream
+	// held is the held store, or nil with heldErr saying why not.
+	held    *JetStreamHeld
+	heldErr error
 
 	started startSignal
 
@@ -227,7 +236,25 @@ func New(ctx context.Context, nc *nats.Conn, opts Options) (*Broker, error) {
 	if b.cron, err = newCronState(ctx, js, opts.CronBucket, opts.Replicas); err != nil {
 		return nil, err
 	}
+	b.held, b.heldErr = NewHeldStore(ctx, nc, HeldOptions{
+		Stream: opts.HeldStream, Replicas: opts.Replicas, AckWait: opts.AckWait,
+		DrainTimeout: opts.DrainTimeout, Logger: opts.Logger,
+	})
 	return b, nil
+}
+
+// Held is the store of notifications held by quiet hours and digests. It
+// fails (wrapping ErrSchedulesUnsupported on a NATS server before 2.12)
+// when the held stream could not be set up; korelay runs without it as
+// long as no rule holds anything.
+func (b *Broker) Held() (HeldStore, error) {
+	switch {
+	case b.held != nil:
+		return b.held, nil
+	case b.heldErr != nil:
+		return nil, b.heldErr
+	}
+	return nil, errors.New("broker: no held store (opened to read dead letters only)")
 }
 
 // Open returns a Broker on the streams a korelay service already created,

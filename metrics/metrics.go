@@ -48,6 +48,9 @@ type Metrics struct {
 	// reason (full: korelay was writing faster than the journal took;
 	// failed: NATS refused or failed the write).
 	JournalDropped *prometheus.CounterVec
+	// HeldNotifications is how many notifications quiet hours (kind
+	// "quiet") and digests ("digest") hold now.
+	HeldNotifications *prometheus.GaugeVec
 }
 
 // New creates the collectors and registers them on reg (nil: not registered,
@@ -85,11 +88,14 @@ func New(reg prometheus.Registerer) *Metrics {
 		JournalDropped: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "korelay_journal_dropped_total", Help: "Delivery-journal records not written, by reason (full, failed).",
 		}, []string{"reason"}),
+		HeldNotifications: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "korelay_held_notifications", Help: "Notifications held by quiet hours and digests, by kind (quiet, digest).",
+		}, []string{"kind"}),
 	}
 	if reg != nil {
 		reg.MustRegister(m.Events, m.RuleMatches, m.Notifications, m.KoreRequests,
 			m.KoreRequestDuration, m.DeadLetters, m.ConfigLastReloadSuccessful, m.BudgetWait,
-			m.JournalDropped)
+			m.JournalDropped, m.HeldNotifications)
 	}
 	return m
 }

@@ -18,7 +18,7 @@ import (
 
 // Keys of the rule language, by mapping.
 var (
-	ruleKeys   = []string{"name", "description", "on", "when", "for_each", "notify", "dedup", "mode"}
+	ruleKeys   = []string{"name", "description", "on", "when", "for_each", "notify", "devices", "quiet_hours", "digest", "dedup", "mode"}
 	onKeys     = []string{"nats", "webhook", "cron", "timezone", "catch_up"}
 	notifyKeys = []string{"channel", "to", "groups", "text", "script"}
 	dedupKeys  = []string{"key", "for"}
@@ -111,7 +111,7 @@ func (c *compiler) compileRule(f *fileCtx, n *yaml.Node) *ruleNode {
 			}
 		}
 	}
-	for _, key := range []string{"name", "on", "notify"} {
+	for _, key := range []string{"name", "on"} {
 		if _, ok := fields[key]; !ok {
 			f.errorf(n, "%s: missing required key %q", what, key)
 		}
@@ -142,9 +142,7 @@ func (c *compiler) compileRule(f *fileCtx, n *yaml.Node) *ruleNode {
 			r.forEach = c.compileExpr("for_each", s, f.valuePos(resolve(fd.val)), kindList, false)
 		}
 	}
-	if fd, ok := fields["notify"]; ok {
-		c.compileNotify(f, r, fd, withItem)
-	}
+	c.compileAction(f, n, r, what, fields, withItem)
 	if fd, ok := fields["dedup"]; ok {
 		c.compileDedup(f, r, fd, withItem)
 	}
@@ -155,10 +153,59 @@ func (c *compiler) compileRule(f *fileCtx, n *yaml.Node) *ruleNode {
 	return rn
 }
 
+// compileAction compiles the rule's one action, notify or devices, and
+// the timing keys, which apply to notify.
+func (c *compiler) compileAction(f *fileCtx, n *yaml.Node, r *Rule, what string, fields map[string]field, withItem bool) {
+	notify, hasNotify := fields["notify"]
+	devices, hasDevices := fields["devices"]
+	switch {
+	case hasNotify && hasDevices:
+		second := devices
+		if devices.key.Line < notify.key.Line {
+			second = notify
+		}
+		f.errorf(second.key, "%s: has notify and devices; a rule has exactly one action", what)
+	case hasNotify:
+		r.Action = ActionNotify
+		c.compileNotify(f, r, notify, withItem)
+	case hasDevices:
+		c.compileDevices(f, r, devices, withItem)
+	default:
+		f.errorf(n, "%s: missing the action: notify or devices", what)
+	}
+	quiet, hasQuiet := fields["quiet_hours"]
+	digest, hasDigest := fields["digest"]
+	for _, t := range []struct {
+		fd  field
+		set bool
+	}{{quiet, hasQuiet}, {digest, hasDigest}} {
+		if t.set && hasDevices && !hasNotify {
+			f.errorf(t.fd.key, "%s: applies to notify rules only, not to devices", t.fd.key.Value)
+		}
+	}
+	if hasQuiet && hasDigest {
+		f.errorf(digest.key, "digest: not with quiet_hours; choose the digest's cron so it is sent outside them")
+	}
+	if hasQuiet {
+		c.compileQuiet(f, r, quiet, withItem)
+	}
+	if hasDigest {
+		c.compileDigest(f, r, digest)
+	}
+}
+
 // readsEventField returns the first field of event the rule reads, in the
-// order when, for_each, to, message, dedup key; "" when it reads none.
+// order when, for_each, to, the device expressions, timezone_from,
+// message, dedup key; "" when it reads none.
 func (r *Rule) readsEventField() string {
-	for _, p := range []*program{r.when, r.forEach, r.to} {
+	progs := []*program{r.when, r.forEach, r.to}
+	if d := r.devices; d != nil {
+		progs = append(progs, d.user, d.device, d.os)
+	}
+	if r.quiet != nil {
+		progs = append(progs, r.quiet.from)
+	}
+	for _, p := range progs {
 		if p != nil && p.eventField != "" {
 			return p.eventField
 		}

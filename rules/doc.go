@@ -97,6 +97,27 @@
 // '/' that may divide or start one, and a branch that does not end in the
 // context it starts in are load errors.
 //
+// # Actions and timing
+//
+// A rule has exactly one action: notify, or devices, which subscribes or
+// unsubscribes a Kore user's SDK push devices:
+//
+//	devices:
+//	  action: unsubscribe            # subscribe | unsubscribe
+//	  user: event.user.kore_id       # expression: the Kore user id
+//	  device: all                    # expression: a device id, or the word all (unsubscribe only)
+//	  # os: event.device.os          # expression, or the word android or ios; subscribe needs it
+//
+// Its Notification has Action ActionDevices, the user as its one identity
+// and the DeviceAction in Devices. Notify rules may defer their
+// notifications: quiet_hours (between "22:00-07:00", in timezone or in the
+// zone timezone_from gives per identity) holds a notification that falls
+// inside the window until it ends; digest (every D, or cron with a
+// timezone, and a text or script template over .items and .count)
+// collects them per identity until the period ends. Evaluate only marks
+// such a notification with a Hold (when it is released, and why); keeping
+// it is the caller's job, and RenderDigest renders a period's digest.
+//
 // # Evaluation
 //
 // Set.Evaluate evaluates an event only against the rules bound to its
@@ -106,8 +127,8 @@
 // identities of to followed by those of groups, deduplicated in order. In
 // a rule with for_each, for_each is evaluated first and then, per item,
 // when, to, the message and the dedup key (so when can test item); items
-// whose rendered message and dedup key are equal become one Notification
-// with the union of their identities. A run-time error (a missing key, a
+// whose rendered message (or device action), dedup key and hold are equal
+// become one Notification with the union of their identities. A run-time error (a missing key, a
 // non-string identity) is a Failure for that rule, with Reason ReasonRender,
 // or ReasonDecode when the rule reads fields of the event and the payload
 // is not a JSON object (an array, a number, or a string from a text/plain

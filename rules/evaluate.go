@@ -58,23 +58,13 @@ func (st *evalState) evalRule(r *Rule, res *Result) {
 		}
 	}
 	res.Matched = append(res.Matched, r.Name)
-	var ids identitySet
-	if r.to != nil {
-		if err := st.identities(r, &ids, false); err != nil {
-			st.fail(res, r, err)
-			return
-		}
-	}
-	for _, id := range r.groupIDs {
-		ids.add(id)
-	}
-	msg, key, err := st.render(r, false)
+	g, err := st.produce(r, false)
 	if err != nil {
 		st.fail(res, r, err)
 		return
 	}
-	if len(ids.list) > 0 {
-		res.Notifications = append(res.Notifications, r.notification(st.ev.ID, msg, key, ids.list))
+	if len(g.ids.list) > 0 {
+		res.Notifications = append(res.Notifications, r.notification(st.ev.ID, &g))
 	}
 }
 
@@ -106,26 +96,30 @@ func (st *evalState) render(r *Rule, withItem bool) (msg, key string, err error)
 	return msg, key, nil
 }
 
-// notification builds the rule's notification.
-func (r *Rule) notification(eventID, msg, key string, ids []string) Notification {
-	return Notification{
-		EventID:     eventID,
-		Rule:        r.Name,
-		Mode:        r.Mode,
-		Action:      ActionNotify,
-		Channel:     r.Channel,
-		MessageType: r.MessageType,
-		Message:     msg,
-		Identities:  ids,
-		DedupKey:    key,
-		DedupFor:    r.DedupFor,
+// notification builds the rule's notification from a produced group.
+func (r *Rule) notification(eventID string, g *notifGroup) Notification {
+	n := Notification{
+		EventID:    eventID,
+		Rule:       r.Name,
+		Mode:       r.Mode,
+		Action:     r.Action,
+		Identities: g.ids.list,
+		DedupKey:   g.key,
+		DedupFor:   r.DedupFor,
+		Devices:    g.dev,
+		Hold:       g.hold,
 	}
+	if r.Action == ActionNotify {
+		n.Channel, n.MessageType, n.Message = r.Channel, r.MessageType, g.msg
+	}
+	return n
 }
 
 // evalForEach evaluates a rule with for_each: when, to and the templates
-// per item. Items whose rendered message and dedup key are equal become
-// one notification with the union of their identities. Failed items are
-// reported in one Failure; the other items still notify.
+// per item. Items whose rendered message (or device action), dedup key and
+// hold are equal become one notification with the union of their
+// identities. Failed items are reported in one Failure; the other items
+// still notify.
 func (st *evalState) evalForEach(r *Rule, res *Result) {
 	v, err := st.run(r.forEach, false)
 	if err != nil {
@@ -139,7 +133,7 @@ func (st *evalState) evalForEach(r *Rule, res *Result) {
 	}
 	var (
 		groups  []notifGroup
-		byKey   map[[2]string]int
+		byKey   map[groupKey]int
 		errs    []error
 		failed  int
 		matched bool
@@ -161,9 +155,9 @@ func (st *evalState) evalForEach(r *Rule, res *Result) {
 		if len(g.ids.list) == 0 {
 			continue
 		}
-		k := [2]string{g.msg, g.key}
+		k := g.groupKey()
 		if byKey == nil {
-			byKey = make(map[[2]string]int)
+			byKey = make(map[groupKey]int)
 		}
 		if j, seen := byKey[k]; seen {
 			for _, id := range g.ids.list {
@@ -177,8 +171,8 @@ func (st *evalState) evalForEach(r *Rule, res *Result) {
 	if matched {
 		res.Matched = append(res.Matched, r.Name)
 	}
-	for _, g := range groups {
-		res.Notifications = append(res.Notifications, r.notification(st.ev.ID, g.msg, g.key, g.ids.list))
+	for i := range groups {
+		res.Notifications = append(res.Notifications, r.notification(st.ev.ID, &groups[i]))
 	}
 	if failed > 0 {
 		if failed > len(errs) {
@@ -186,12 +180,6 @@ func (st *evalState) evalForEach(r *Rule, res *Result) {
 		}
 		st.fail(res, r, fmt.Errorf("%d of %d items failed: %w", failed, len(items), errors.Join(errs...)))
 	}
-}
-
-// notifGroup is one rendered message of a for_each rule and its identities.
-type notifGroup struct {
-	msg, key string
-	ids      identitySet
 }
 
 // evalItem evaluates a for_each rule for the current item; ok is false
@@ -202,15 +190,7 @@ func (st *evalState) evalItem(r *Rule) (g notifGroup, ok bool, err error) {
 			return g, false, err
 		}
 	}
-	if r.to != nil {
-		if err = st.identities(r, &g.ids, true); err != nil {
-			return g, false, err
-		}
-	}
-	for _, id := range r.groupIDs {
-		g.ids.add(id)
-	}
-	if g.msg, g.key, err = st.render(r, true); err != nil {
+	if g, err = st.produce(r, true); err != nil {
 		return g, false, err
 	}
 	return g, true, nil

@@ -75,6 +75,7 @@ const (
 	kindBool exprKind = iota
 	kindIdentities
 	kindList
+	kindString
 )
 
 // compileExpr compiles src, the value of the scalar at, reporting problems
@@ -153,6 +154,11 @@ func checkResultType(kind exprKind, t reflect.Type) string {
 			return ""
 		}
 		return fmt.Sprintf("must be a list, found %s", typeName(t))
+	case kindString:
+		if t.Kind() == reflect.String {
+			return ""
+		}
+		return fmt.Sprintf("must be a string, found %s", typeName(t))
 	}
 	return ""
 }

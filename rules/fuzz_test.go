@@ -24,6 +24,18 @@ func FuzzLoad(f *testing.F) {
 			f.Add(src)
 		}
 	}
+	f.Add([]byte(devicesRules))
+	f.Add([]byte(`rules:
+  - name: night
+    on: {webhook: orders}
+    for_each: event.people
+    notify: {channel: slack, to: item.email, text: "hi"}
+    quiet_hours: {between: "22:00-07:00", timezone_from: item.tz, timezone: Europe/Berlin}
+  - name: daily
+    on: {webhook: orders}
+    notify: {channel: slack, to: event.email, text: "{{ .event.id }}"}
+    digest: {cron: "0 18 * * *", timezone: Europe/Berlin, text: "{{ .count }}: {{ range .items }}{{ .text }} {{ end }}"}
+`))
 	env := testEnv(f)
 	dir := f.TempDir()
 	f.Fuzz(func(t *testing.T, src []byte) {

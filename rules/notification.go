@@ -21,7 +21,56 @@ type Action string
 const (
 	// ActionNotify sends a proactive message to identities on a channel.
 	ActionNotify Action = "notify"
+	// ActionDevices subscribes or unsubscribes a Kore user's SDK push
+	// devices (Notification.Devices says which).
+	ActionDevices Action = "devices"
 )
+
+// Device operations of a DeviceAction, and the device that stands for
+// every device of the user.
+const (
+	DevicesSubscribe   = "subscribe"
+	DevicesUnsubscribe = "unsubscribe"
+	AllDevices         = "all"
+)
+
+// OS types as Kore spells them.
+const (
+	OSAndroid = "Android"
+	OSiOS     = "iOS"
+)
+
+// DeviceAction is what a devices rule asks for one Kore user.
+type DeviceAction struct {
+	// Action is DevicesSubscribe or DevicesUnsubscribe.
+	Action string `json:"action"`
+	// User is the Kore user id ("u-…").
+	User string `json:"user"`
+	// Device is the device id, or AllDevices (unsubscribe only).
+	Device string `json:"device"`
+	// OS is OSAndroid or OSiOS; empty for an unsubscribe that did not give
+	// it (the device's type is then looked up) and for all devices.
+	OS string `json:"os,omitempty"`
+}
+
+// Reasons a notification is held.
+const (
+	// HoldQuiet: it would be sent inside its rule's quiet hours.
+	HoldQuiet = "quiet_hours"
+	// HoldDigest: it is an item of its rule's digest.
+	HoldDigest = "digest"
+)
+
+// Hold says that a notification is not sent now but at Until.
+type Hold struct {
+	// Reason is HoldQuiet or HoldDigest.
+	Reason string `json:"reason"`
+	// Until is when it is released: when the quiet hours end in Zone, or
+	// when the digest's period ends (its digest is sent then).
+	Until time.Time `json:"until"`
+	// Zone names the time zone Until was computed in.
+	Zone string `json:"zone"`
+}
 
 // Notification is one rendered message for a set of identities, produced by
 // one rule for one event.
@@ -42,6 +91,11 @@ type Notification struct {
 	DedupKey string `json:"dedup_key,omitempty"`
 	// DedupFor is how long the idempotency keys are kept.
 	DedupFor time.Duration `json:"-"`
+	// Devices is the device action of an ActionDevices notification, whose
+	// Identities are then the one user; nil for ActionNotify.
+	Devices *DeviceAction `json:"devices,omitempty"`
+	// Hold, when set, defers the notification: quiet hours or a digest.
+	Hold *Hold `json:"hold,omitempty"`
 }
 
 // Failure reasons: why a rule could not produce its notification. They

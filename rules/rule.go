@@ -51,14 +51,25 @@ type Rule struct {
 	// DedupKey is the dedup key template as written ("" without dedup).
 	DedupKey string
 	DedupFor time.Duration
+	// Action is ActionNotify (the notify key) or ActionDevices (devices).
+	Action Action
+	// Devices is a devices rule's action as written; nil for notify rules.
+	Devices *DevicesSpec
+	// Quiet is the rule's quiet hours; nil without.
+	Quiet *QuietHours
+	// Digest is the rule's digest; nil without.
+	Digest *Digest
 
 	index    int      // position in Set.rules
 	when     *program // nil: always
 	forEach  *program // nil: no fan-out
 	to       *program // nil: groups only
 	groupIDs []string // identities of Groups, deduplicated
-	message  *tmpl    // never nil
+	message  *tmpl    // nil for devices rules
 	dedupKey *tmpl    // nil without dedup
+	devices  *devicePrograms
+	quiet    *quietRule
+	digest   *digestRule
 	// eventField is a field of event the rule reads ("event.status"), or
 	// "" when it reads none: such a rule fails with ReasonDecode on a
 	// payload that is not an object.
@@ -75,6 +86,7 @@ type Set struct {
 	now    func() time.Time
 	index  index
 	states sync.Pool // *evalState
+	zones  zoneCache // zones named by timezone_from
 	// noHeaders stands in for an event without headers; never modified.
 	noHeaders map[string]string
 }
@@ -99,6 +111,17 @@ func (s *Set) CronRules() []*Rule {
 		}
 	}
 	return out
+}
+
+// Defers reports whether a rule holds notifications back: quiet hours or
+// a digest. Such rules need somewhere to keep them.
+func (s *Set) Defers() bool {
+	for _, r := range s.rules {
+		if r.quiet != nil || r.digest != nil {
+			return true
+		}
+	}
+	return false
 }
 
 // NATSSubjects returns the distinct subject patterns of the NATS-triggered

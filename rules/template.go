@@ -57,9 +57,30 @@ const (
 // templateRoots are the names a template may start a field reference with.
 var templateRoots = []string{"event", "meta", "item", "data", "now"}
 
-// compileTemplate parses and checks a template, reporting problems to
+// templateScope is what a template may refer to.
+type templateScope struct {
+	roots    []string
+	label    string // the templates, for messages
+	names    string // the roots, for messages
+	withItem bool   // item is defined (for_each rules)
+}
+
+// The scopes of rule templates (message, dedup key) and digest templates.
+var (
+	ruleScope   = templateScope{roots: templateRoots, label: "templates", names: ".event, .meta, .item, .data and .now"}
+	digestScope = templateScope{roots: digestRoots, label: "digest templates", names: ".items, .count, .now and .data"}
+)
+
+// compileTemplate parses and checks a rule template, reporting problems to
 // c.errs; js selects script escaping.
 func (c *compiler) compileTemplate(rule, what, src string, at valuePos, js, withItem bool) *tmpl {
+	scope := ruleScope
+	scope.withItem = withItem
+	return c.compileTemplateIn(rule, what, src, at, js, scope)
+}
+
+// compileTemplateIn is compileTemplate for a template that sees scope.
+func (c *compiler) compileTemplateIn(rule, what, src string, at valuePos, js bool, scope templateScope) *tmpl {
 	if len(src) > maxSourceLen {
 		c.errs.add(at.node(), "%s: template is %d bytes long, more than the limit of %d", what, len(src), maxSourceLen)
 		return nil
@@ -71,7 +92,7 @@ func (c *compiler) compileTemplate(rule, what, src string, at valuePos, js, with
 		return nil
 	}
 	tp := &tmpl{t: t, src: src, what: what, at: at}
-	w := &templateWalker{c: c, tp: tp, tree: t.Tree, withItem: withItem, ok: true}
+	w := &templateWalker{c: c, tp: tp, tree: t.Tree, scope: scope, ok: true}
 	if len(t.Templates()) > 1 {
 		w.fail(t.Root, "{{define}} and {{block}} are not supported in rule templates")
 	}

@@ -10,11 +10,11 @@ import (
 // action's output is piped into the escaping function, and `now` is passed
 // to daysUntil and daysSince.
 type templateWalker struct {
-	c        *compiler
-	tp       *tmpl
-	tree     *parse.Tree
-	withItem bool
-	ok       bool
+	c     *compiler
+	tp    *tmpl
+	tree  *parse.Tree
+	scope templateScope
+	ok    bool
 }
 
 func (w *templateWalker) fail(n parse.Node, format string, args ...any) {
@@ -166,10 +166,10 @@ func (w *templateWalker) ref(n parse.Node, path []string) {
 		w.readsEvent(path[1])
 	}
 	switch root := path[0]; {
-	case root == "item" && !w.withItem:
+	case root == "item" && !w.scope.withItem && contains(w.scope.roots, root):
 		w.fail(n, "unknown name .item (item is only defined in for_each rules)")
-	case !contains(templateRoots, root):
-		w.fail(n, "unknown name .%s (templates see .event, .meta, .item, .data and .now)%s", root, suggest(root, templateRoots))
+	case !contains(w.scope.roots, root):
+		w.fail(n, "unknown name .%s (%s see %s)%s", root, w.scope.label, w.scope.names, suggest(root, w.scope.roots))
 	case len(path) < 2:
 	case root == "data":
 		if _, ok := w.c.datasets[path[1]]; !ok {

@@ -44,12 +44,20 @@ func (s *Service) handle(rt *runtime) broker.Handler {
 				return
 			}
 		}
-		if len(res.Notifications) == 0 {
+		ns := res.Notifications
+		if len(ns) > 0 && s.defers(ns) {
+			if ns, err = s.holdAll(ctx, rt, m, ns); err != nil {
+				s.log.Warn("notifications not held; the event will be redelivered", "event_id", ev.ID, "err", err)
+				finish(broker.Nak(storeRetry))
+				return
+			}
+		}
+		if len(ns) == 0 {
 			finish(broker.Ack())
 			return
 		}
 		opts := delivery.DeliverOptions{Redelivered: m.NumDelivered > 1 || m.Replayed}
-		rt.engine.DeliverAsync(ctx, res.Notifications, opts, func(outs []delivery.Outcome, err error) {
+		rt.engine.DeliverAsync(ctx, ns, opts, func(outs []delivery.Outcome, err error) {
 			if err != nil {
 				rt.journal.interrupted(m, err)
 				s.log.Warn("delivery interrupted; the event will be redelivered", "event_id", ev.ID, "err", err)

@@ -62,6 +62,11 @@ func (s *Service) loadAll() (*config.Config, *rules.Set, error) {
 	if err != nil {
 		return nil, nil, err
 	}
+	if rt := s.running.Load(); rt != nil {
+		if err := checkHeld(set, rt.heldErr); err != nil {
+			return nil, nil, err
+		}
+	}
 	return cfg, set, nil
 }
 

@@ -26,6 +26,8 @@ type runtime struct {
 	server    *server.Server // embedded NATS, or nil
 	nc        *nats.Conn
 	transport broker.Transport
+	held      broker.HeldStore // nil when heldErr says why not
+	heldErr   error
 	budget    *broker.SharedBudget // nil unless shared (JetStream, live)
 	usage     budgetUsage          // the budget in use, for the status page
 	journal   *eventJournal        // nil: journal.enabled is false
@@ -41,12 +43,13 @@ type runtime struct {
 	stopWork context.CancelFunc // stops triggers and the consumer
 	stopSend context.CancelFunc // stops the delivery engine, last
 	consumed chan struct{}      // closed when the consumer has drained
+	released chan struct{}      // closed when held releases have drained
 	handling atomic.Int64       // events in the handler now
 }
 
 // start connects and builds every part; nothing runs until launch.
 func (s *Service) start(ctx context.Context) (*runtime, error) {
-	rt := &runtime{s: s, errc: make(chan error, 8), consumed: make(chan struct{})}
+	rt := &runtime{s: s, errc: make(chan error, 8), consumed: make(chan struct{}), released: make(chan struct{})}
 	if err := rt.connect(ctx); err != nil {
 		rt.close()
 		return nil, err
@@ -139,6 +142,9 @@ func (rt *runtime) build(ctx context.Context) error {
 		return err
 	}
 	rt.transport = tr
+	if err := rt.setupHeld(); err != nil {
+		return err
+	}
 	rt.dead = &deadLetters{store: tr, metrics: s.metrics, log: s.log}
 	if rt.journal, err = newEventJournal(ctx, s, rt.nc, s.mode()); err != nil {
 		return err
@@ -192,6 +198,7 @@ func (rt *runtime) launch(ctx context.Context) {
 		}
 	}()
 	rt.waitStarted(ctx)
+	rt.launchHeld(workCtx)
 	rt.goRun(func() error { return rt.cron.Run(workCtx, cronJobs(rt.s.Rules())) })
 	rt.goRun(func() error {
 		if err := rt.http.Serve(rt.listener); !errors.Is(err, http.ErrServerClosed) {
@@ -253,6 +260,7 @@ func (rt *runtime) shutdown() {
 	rt.hooks.Close()
 	rt.stopWork()
 	<-rt.consumed
+	<-rt.released
 	ctx, cancel := context.WithTimeout(context.Background(), s.opts.ShutdownTimeout)
 	defer cancel()
 	_ = rt.http.Shutdown(ctx)

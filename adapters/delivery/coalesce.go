@@ -7,8 +7,12 @@ import (
 	"github.com/korelay/korelay/kore"
 )
 
-// groupKey is what identities must share to be sent in one call.
+// groupKey is what identities must share to be sent in one call: a
+// message, or a device action (see deviceGroup).
 type groupKey struct{ channel, msgType, message string }
+
+// device reports whether the group is a device action.
+func (k groupKey) device() bool { return k.channel == ChannelDevices }
 
 // group is the pending work of one message: first attempts in arrival order,
 // and batches of failed calls waiting out a backoff.

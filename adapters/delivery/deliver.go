@@ -81,7 +81,7 @@ func (e *Engine) deliverAsync(ctx context.Context, ns []rules.Notification, opt 
 		owned, err = e.checkLedger(ctx, owned)
 	}
 	if len(owned) > 0 {
-		e.flights.settleAll(e.queue.add(owned, time.Now()), result{abort: ErrClosed})
+		e.enqueue(owned, time.Now())
 		e.signal()
 	}
 	if err != nil {
@@ -143,7 +143,7 @@ func (e *Engine) slots(ns []rules.Notification) []slot {
 	var buf [256]byte
 	for i := range ns {
 		n := &ns[i]
-		pre, bad := precheck(n)
+		pre, bad := e.precheck(n)
 		dedup, ttl := e.dedup(n)
 		for _, id := range n.Identities {
 			s := slot{n: i, identity: id}
@@ -154,7 +154,11 @@ func (e *Engine) slots(ns []rules.Notification) []slot {
 				s.res = permanent(fmt.Errorf("%w: empty identity", kore.ErrInvalidRequest))
 			default:
 				s.f = &flights[len(slots)]
-				initFlight(s.f, n, id, hashKey(buf[:0], n.Rule, dedup, id), ttl)
+				keyID := id
+				if n.Devices != nil {
+					keyID = deviceIdentity(n.Devices)
+				}
+				initFlight(s.f, n, id, hashKey(buf[:0], n.Rule, dedup, keyID), ttl)
 			}
 			slots = append(slots, s)
 		}
@@ -163,10 +167,13 @@ func (e *Engine) slots(ns []rules.Notification) []slot {
 }
 
 // precheck settles a whole notification that must not be sent.
-func precheck(n *rules.Notification) (result, bool) {
+func (e *Engine) precheck(n *rules.Notification) (result, bool) {
 	switch {
 	case n.Mode == rules.ModeShadow:
 		return result{status: StatusShadow}, true
+	case n.Action == rules.ActionDevices && n.Devices != nil && e.devices != nil:
+	case n.Action == rules.ActionDevices && n.Devices != nil:
+		return permanent(fmt.Errorf("%w %q: no device API configured", ErrUnsupportedAction, n.Action)), true
 	case n.Action != rules.ActionNotify && n.Action != "":
 		return permanent(fmt.Errorf("%w %q", ErrUnsupportedAction, n.Action)), true
 	}
@@ -198,6 +205,9 @@ func initFlight(f *flight, n *rules.Notification, identity, key string, ttl time
 		eventID:  n.EventID,
 		ttl:      ttl,
 		group:    groupKey{channel: n.Channel, msgType: n.MessageType, message: n.Message},
+	}
+	if n.Devices != nil {
+		f.group = deviceGroup(n.Devices)
 	}
 }
 

@@ -15,7 +15,14 @@ func (e *Engine) dispatch() time.Duration {
 			return -1
 		}
 		now := time.Now()
+		devOK, devAt := e.devq.due(now)
+		if devOK {
+			e.seq++
+			e.startDeviceCall(now)
+			continue
+		}
 		callOK, wakeAt := e.queue.due(now)
+		wakeAt = earliest(wakeAt, devAt)
 		pollOK := false
 		if !callOK {
 			var pollAt time.Time
@@ -29,7 +36,7 @@ func (e *Engine) dispatch() time.Duration {
 			return wakeAt.Sub(now)
 		}
 		if ok, at := e.budget.Reserve(now); !ok {
-			return at.Sub(now)
+			return earliest(at, devAt).Sub(now)
 		}
 		e.seq++
 		if callOK {

@@ -21,6 +21,14 @@
 //   - If the keys of an accepted call cannot be recorded, its identities are
 //     still StatusSent (with Outcome.Err set) and Deliver returns no error:
 //     acking avoids a certain duplicate.
+//   - Device actions (rules.ActionDevices) go through the same in-flight
+//     registry, ledger (key: rule, dedup key, action, user and device),
+//     retries and dead letters, one Kore call each, but are not spent from
+//     the Budget: Kore documents its rate limit for notify and status calls
+//     only. A Retry-After from a device endpoint pauses device calls alone.
+//     An unsubscribe of one device without an OS type looks it up in the
+//     user's device list; a device not listed needs nothing and counts as
+//     done.
 //
 // The engine is a pipeline of stages, each with one job and its own state:
 // inFlight claims keys, the ledger lookup drops what was sent, the

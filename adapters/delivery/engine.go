@@ -41,8 +41,10 @@ var errRunning = errors.New("delivery: Run called twice")
 //
 //	Deliver ─▶ inFlight (claim keys, join duplicates)
 //	        ─▶ ledger lookup (drop what was already sent)
-//	        ─▶ coalescer (group by message, cut calls of ≤ 1000)
-//	        ─▶ dispatcher + Budget (pace the calls)
+//	        ─▶ coalescer (group by message, cut calls of ≤ 1000;
+//	           device actions wait in a queue of their own)
+//	        ─▶ dispatcher + Budget (pace the calls; device calls are
+//	           not spent from it, see deviceQueue)
 //	        ─▶ sender (call Kore on a fixed pool of workers)
 //	        ─▶ retry policy (back off, honour Retry-After, dead-letter)
 //	        ─▶ recorder (record the keys, then settle as sent)
@@ -58,6 +60,8 @@ type Engine struct {
 
 	flights *inFlight
 	queue   *coalescer
+	devq    *deviceQueue
+	devices Devices // nil: device actions are dead-lettered
 	budget  Budget
 	polls   *pollQueue
 	send    *sender
@@ -86,6 +90,8 @@ func New(n Notifier, l Ledger, opts Options) (*Engine, error) {
 		metrics:  opts.Metrics,
 		flights:  newInFlight(),
 		queue:    newCoalescer(opts.BatchWindow),
+		devq:     newDeviceQueue(),
+		devices:  devicesOf(n, opts.Devices),
 		budget:   opts.Budget,
 		polls:    &pollQueue{},
 		wake:     make(chan struct{}, 1),
@@ -151,6 +157,7 @@ func (e *Engine) shutdown() {
 	e.closed.Store(true)
 	e.flights.close()
 	e.flights.settleAll(e.queue.close(), result{abort: ErrClosed})
+	e.flights.settleAll(e.devq.close(), result{abort: ErrClosed})
 	e.polls.close()
 	e.send.close()
 }

@@ -5,6 +5,14 @@ import (
 	"log/slog"
 )
 
+// callName names a call in log messages.
+func callName(c *call) string {
+	if c.key.device() {
+		return "kore devices call"
+	}
+	return "kore notify"
+}
+
 // logCall logs one line per (rule, event) carried by c, so that every
 // event's log trail names its Kore job. Message text is never logged.
 func (e *Engine) logCall(level slog.Level, msg string, c *call, attrs ...slog.Attr) {
@@ -29,6 +37,10 @@ func (e *Engine) logCall(level slog.Level, msg string, c *call, attrs ...slog.At
 			slog.String("channel", c.key.channel),
 			slog.Int("identities", counts[s]),
 		}, attrs...)
+		if c.key.device() {
+			a := c.key.deviceAction()
+			all = append(all, slog.String("devices", describeDevices(&a)))
+		}
 		e.log.LogAttrs(ctx, level, msg, all...)
 	}
 }

@@ -56,6 +56,9 @@ type Options struct {
 	TrackJobs bool
 	// Status reads job status; nil: the Notifier, if it is a StatusChecker.
 	Status StatusChecker
+	// Devices performs device actions; nil: the Notifier, if it is a
+	// Devices. Without one, device actions are dead-lettered.
+	Devices Devices
 	// OnJobResult receives each tracked job's last known status (final
 	// unless polls ran out); nil: jobs are only logged.
 	OnJobResult func(*kore.Job)

@@ -3,6 +3,7 @@ package delivery
 import (
 	"github.com/korelay/korelay/broker"
 	"github.com/korelay/korelay/metrics"
+	"github.com/korelay/korelay/rules"
 )
 
 // Status is what happened to a set of identities of one notification.
@@ -77,6 +78,10 @@ type Outcome struct {
 	Response string
 	// Attempts is how many calls carried these identities.
 	Attempts int
+	// Devices is the device action of a devices rule (then Channel is
+	// ChannelDevices, MessageType "devices" and Message describes the
+	// action); nil for notify.
+	Devices *rules.DeviceAction
 }
 
 // result is how one flight ended.

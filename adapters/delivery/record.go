@@ -30,7 +30,7 @@ func (e *Engine) accepted(c *call, job *kore.Job) {
 	if e.status != nil && jobID != "" && e.polls.add(newPoll(jobID, c, time.Now())) {
 		e.signal()
 	}
-	e.logCall(slog.LevelDebug, "kore notify accepted", c, slog.String("job_id", jobID))
+	e.logCall(slog.LevelDebug, callName(c)+" accepted", c, slog.String("job_id", jobID))
 	if recErr != nil {
 		e.logCall(slog.LevelWarn, "idempotency keys not recorded", c, slog.String("job_id", jobID), slog.Any("err", recErr))
 	}

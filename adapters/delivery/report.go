@@ -56,7 +56,7 @@ func newOutcome(n *rules.Notification, r *result) Outcome {
 	if key == "" {
 		key = eventDedupKey(n.EventID)
 	}
-	return Outcome{
+	o := Outcome{
 		DedupKey:    key,
 		Rule:        n.Rule,
 		Channel:     n.Channel,
@@ -70,6 +70,10 @@ func newOutcome(n *rules.Notification, r *result) Outcome {
 		Response:    r.response,
 		Attempts:    r.attempts,
 	}
+	if n.Devices != nil {
+		o.Channel, o.MessageType, o.Message, o.Devices = ChannelDevices, string(rules.ActionDevices), describeDevices(n.Devices), n.Devices
+	}
+	return o
 }
 
 // count adds outcomes to the notification metrics. Dead letters are

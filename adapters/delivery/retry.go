@@ -21,17 +21,17 @@ func (e *Engine) retryLater(c *call, err error) {
 	delay := max(e.opts.backoff(max(tries, 1)), ra)
 	switch {
 	case hasRA:
-		e.budget.Pause(now.Add(ra))
+		e.pauseFor(c.key, now.Add(ra))
 	case kore.IsRateLimited(err):
-		e.budget.Pause(now.Add(delay)) // no Retry-After: hold everyone for the backoff
+		e.pauseFor(c.key, now.Add(delay)) // no Retry-After: hold everyone for the backoff
 	}
 	if len(again) > 0 {
-		if !e.queue.retry(c.key, again, now.Add(delay)) {
+		if !e.retryQueue(c.key, again, now.Add(delay)) {
 			e.flights.settleAll(again, result{abort: ErrClosed})
 		}
 	}
 	e.signal()
-	e.logCall(slog.LevelWarn, "kore notify failed, will retry", c, slog.Any("err", err))
+	e.logCall(slog.LevelWarn, callName(c)+" failed, will retry", c, slog.Any("err", err))
 	if dead != nil {
 		e.logCall(slog.LevelWarn, "dead letter", dead, slog.String("reason", ReasonExhausted), slog.Any("err", err))
 	}

@@ -6,7 +6,7 @@ import (
 )
 
 func testFlight(key, identity, message string) *flight {
-	return &flight{key: key, identity: identity, group: groupKey{"slack", "text", message}}
+	return &flight{key: key, identity: identity, group: groupKey{channel: "slack", msgType: "text", message: message}}
 }
 
 // waiter is a pending delivery of n slots that counts its completions.
@@ -85,7 +85,7 @@ func TestCoalescer(t *testing.T) {
 		t.Errorf("empty queue: due %v, wake %v", ok, wake)
 	}
 
-	if !q.retry(groupKey{"slack", "text", "hi"}, []*flight{testFlight("e", "eve", "hi")}, t0.Add(time.Second)) {
+	if !q.retry(groupKey{channel: "slack", msgType: "text", message: "hi"}, []*flight{testFlight("e", "eve", "hi")}, t0.Add(time.Second)) {
 		t.Fatal("retry refused")
 	}
 	if ok, wake := q.due(t0); ok || !wake.Equal(t0.Add(time.Second)) {

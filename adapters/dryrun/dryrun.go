@@ -1,5 +1,6 @@
 // Package dryrun is a notifier that sends nothing: it prints every call it
-// would make to Kore as one JSON line and answers with a successful fake job.
+// would make to Kore (notify, job status and the SDK push device APIs) as
+// one JSON line and answers with success (a fake job for notify).
 package dryrun
 
 import (
@@ -15,8 +16,8 @@ import (
 	"github.com/korelay/korelay/kore"
 )
 
-// Notifier prints notify and status calls instead of making them. It is safe
-// for concurrent use; each call is written with a single Write.
+// Notifier prints notify, status and device calls instead of making them.
+// It is safe for concurrent use; each call is written with a single Write.
 type Notifier struct {
 	mu sync.Mutex
 	w  io.Writer

@@ -22,8 +22,17 @@ func cmdEval(_ context.Context, args []string, stdout, stderr io.Writer) error {
 	on := fs.String("on", "", "the trigger: nats:SUBJECT, webhook:NAME or cron:RULE")
 	eventFile := fs.String("event", "", "`file` holding the event payload (JSON or YAML; - for stdin); optional for cron")
 	asJSON := fs.Bool("json", false, "print notifications as JSON lines")
+	atFlag := fs.String("at", "", "evaluate as of `TIME` (RFC 3339), showing what quiet hours and digests would hold and until when; default now")
 	if err := parseFlags(fs, args); err != nil {
 		return err
+	}
+	at := time.Now()
+	if *atFlag != "" {
+		t, err := time.Parse(time.RFC3339, *atFlag)
+		if err != nil {
+			return usageError(fs, "-at %q: want an RFC 3339 time such as 2027-03-06T23:30:00+01:00", *atFlag)
+		}
+		at = t
 	}
 	if *on == "" {
 		return usageError(fs, "-on is required")
@@ -38,7 +47,7 @@ func cmdEval(_ context.Context, args []string, stdout, stderr io.Writer) error {
 	if err := checkWebhookTrigger(cfg, *on); err != nil {
 		return err
 	}
-	set, err := service.Check(cfg, time.Now)
+	set, err := service.Check(cfg, func() time.Time { return at })
 	if err != nil {
 		return err
 	}
@@ -48,7 +57,7 @@ func cmdEval(_ context.Context, args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 	}
-	ev, err := ruletest.BuildEvent(set, *on, payload, time.Now())
+	ev, err := ruletest.BuildEvent(set, *on, payload, at)
 	if err != nil {
 		return err
 	}
@@ -118,15 +127,41 @@ func printResult(w io.Writer, res rules.Result, asJSON bool) error {
 		fmt.Fprintln(w, "no notifications")
 	}
 	for _, n := range res.Notifications {
-		fmt.Fprintf(w, "rule %s (%s): %s to %s: %s\n", n.Rule, n.Mode, n.Channel,
-			plural(len(n.Identities), "identity", "identities"), strings.Join(n.Identities, ", "))
-		fmt.Fprintf(w, "  %s: %s\n", n.MessageType, n.Message)
-		if n.DedupKey != "" {
-			fmt.Fprintf(w, "  dedup: %s for %s\n", n.DedupKey, n.DedupFor)
-		}
+		printNotification(w, n)
 	}
 	for _, f := range res.Failures {
 		fmt.Fprintf(w, "rule %s: error: %v\n", f.Rule, f.Err)
 	}
 	return nil
+}
+
+// printNotification prints one notification or device action, with when it
+// would be sent if it is held.
+func printNotification(w io.Writer, n rules.Notification) {
+	if a := n.Devices; a != nil {
+		what := "device " + a.Device
+		if a.Device == rules.AllDevices {
+			what = "all devices"
+		}
+		fmt.Fprintf(w, "rule %s (%s): devices %s %s of user %s", n.Rule, n.Mode, a.Action, what, a.User)
+		if a.OS != "" {
+			fmt.Fprintf(w, " (%s)", a.OS)
+		}
+		fmt.Fprintln(w)
+	} else {
+		fmt.Fprintf(w, "rule %s (%s): %s to %s: %s\n", n.Rule, n.Mode, n.Channel,
+			plural(len(n.Identities), "identity", "identities"), strings.Join(n.Identities, ", "))
+		fmt.Fprintf(w, "  %s: %s\n", n.MessageType, n.Message)
+	}
+	if n.DedupKey != "" {
+		fmt.Fprintf(w, "  dedup: %s for %s\n", n.DedupKey, n.DedupFor)
+	}
+	if h := n.Hold; h != nil {
+		switch h.Reason {
+		case rules.HoldDigest:
+			fmt.Fprintf(w, "  collected for the digest sent at %s (%s)\n", h.Until.Format(time.RFC3339), h.Zone)
+		default:
+			fmt.Fprintf(w, "  held by quiet hours until %s (%s)\n", h.Until.Format(time.RFC3339), h.Zone)
+		}
+	}
 }

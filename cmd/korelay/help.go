@@ -27,9 +27,11 @@ func topics() []topic {
 			"Check everything run would refuse, short of binding ports and connecting: the\n" +
 				"config, every rule file, expression, template and dataset. Each error is printed\n" +
 				"as file:line:col: message; exit 1 on any error."},
-		{"eval", "korelay eval [-config F] -on nats:SUBJECT|webhook:NAME|cron:RULE -event FILE [-json]",
-			"Show, without sending, the notifications one event would produce, and the rules\n" +
-				"that failed to render. Exit 1 when any rule failed, so eval can gate CI."},
+		{"eval", "korelay eval [-config F] -on nats:SUBJECT|webhook:NAME|cron:RULE -event FILE [-at TIME] [-json]",
+			"Show, without sending, the notifications and device actions one event would\n" +
+				"produce, and the rules that failed to render. -at evaluates as of another time\n" +
+				"(RFC 3339) and shows what quiet hours or a digest would hold, and until when.\n" +
+				"Exit 1 when any rule failed, so eval can gate CI."},
 		{"test", "korelay test [-config F] [-v] FILE...",
 			"Run rule unit-test files; exit 1 on any failure."},
 		{"schedule", "korelay schedule [-config F] [-n 5] [-from TIME]",

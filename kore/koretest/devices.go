@@ -42,6 +42,38 @@ func (s *Server) Devices(userID string) []kore.Device {
 	return slices.Clone(s.devices[userID])
 }
 
+// SetDevices makes devices the user userID's subscribed devices, as if
+// each had been subscribed in order (status Subscribed); none removes them
+// all. Tests use it to start from a known state.
+func (s *Server) SetDevices(userID string, devices ...kore.Device) {
+	list := make([]kore.Device, len(devices))
+	for i, d := range devices {
+		list[i] = kore.Device{DeviceID: d.DeviceID, OSType: d.OSType, Status: statusSubscribed}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(list) == 0 {
+		delete(s.devices, userID)
+		return
+	}
+	s.devices[userID] = list
+}
+
+// DeviceCalls returns the accepted calls to the device endpoints
+// (subscribe, list, unsubscribe), in order.
+func (s *Server) DeviceCalls() []Call {
+	var out []Call
+	for _, c := range s.Calls() {
+		switch c.Endpoint {
+		case kore.EndpointSubscribeDevice, kore.EndpointSubscribedDevices, kore.EndpointUnsubscribe:
+			if c.Accepted() {
+				out = append(out, c)
+			}
+		}
+	}
+	return out
+}
+
 // handleSubscribe subscribes (or re-subscribes) a device.
 func (s *Server) handleSubscribe(_ *http.Request, body []byte, _ *Call) reply {
 	var w subscribeWire

@@ -433,3 +433,28 @@ func TestInvalidOptionsPanic(t *testing.T) {
 		}()
 	}
 }
+
+func TestSetDevicesAndDeviceCalls(t *testing.T) {
+	srv := koretest.Start(t)
+	c := client(t, srv)
+	srv.SetDevices("u-1", kore.Device{DeviceID: "d-1", OSType: kore.OSAndroid}, kore.Device{DeviceID: "d-2", OSType: kore.OSiOS})
+	listed, err := c.SubscribedDevices(t.Context(), "u-1")
+	if err != nil || len(listed) != 2 || listed[1].Status != "Subscribed" {
+		t.Fatalf("SubscribedDevices = %+v, %v", listed, err)
+	}
+	if _, err := c.UnsubscribeAllDevices(t.Context(), "u-1"); err != nil {
+		t.Fatal(err)
+	}
+	if got := srv.Devices("u-1"); len(got) != 0 {
+		t.Errorf("devices after unsubscribe all: %v", got)
+	}
+	calls := srv.DeviceCalls()
+	if len(calls) != 2 || calls[0].Endpoint != kore.EndpointSubscribedDevices || calls[1].Endpoint != kore.EndpointUnsubscribe {
+		t.Errorf("DeviceCalls = %d calls, want list then unsubscribe", len(calls))
+	}
+	srv.SetDevices("u-2", kore.Device{DeviceID: "d", OSType: kore.OSiOS})
+	srv.SetDevices("u-2")
+	if got := srv.Devices("u-2"); got != nil {
+		t.Errorf("SetDevices with none left %v", got)
+	}
+}

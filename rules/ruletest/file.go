@@ -38,9 +38,22 @@ type Expectation struct {
 	Script  *string  `yaml:"script"`
 	Mode    string   `yaml:"mode"`
 	Dedup   *string  `yaml:"dedup"`
+	// At expects the notification to be held (quiet hours, digest) and
+	// released at this time.
+	At *time.Time `yaml:"at"`
+	// Devices expects a devices action; its empty fields match anything.
+	Devices *DevicesExpectation `yaml:"devices"`
 	// Error expects the rule to fail for this event, with this text in
 	// the error.
 	Error string `yaml:"error"`
+}
+
+// DevicesExpectation is an expected device action.
+type DevicesExpectation struct {
+	Action string `yaml:"action"`
+	User   string `yaml:"user"`
+	Device string `yaml:"device"`
+	OS     string `yaml:"os"`
 }
 
 // MaxFileSize bounds a test file.
@@ -154,7 +167,8 @@ func (p *parser) caseField(c *Case, key, val *yaml.Node) {
 	}
 }
 
-var expectationKeys = map[string]bool{"rule": true, "channel": true, "to": true, "text": true, "script": true, "mode": true, "dedup": true, "error": true}
+var expectationKeys = map[string]bool{"rule": true, "channel": true, "to": true, "text": true, "script": true, "mode": true,
+	"dedup": true, "at": true, "devices": true, "error": true}
 
 func (p *parser) expectations(n *yaml.Node) []Expectation {
 	if n.Kind != yaml.SequenceNode {
@@ -166,7 +180,7 @@ func (p *parser) expectations(n *yaml.Node) []Expectation {
 		if item.Kind == yaml.MappingNode {
 			for i := 0; i+1 < len(item.Content); i += 2 {
 				if k := item.Content[i]; !expectationKeys[k.Value] {
-					p.errorf(k, "expect: unknown key %q (known: rule, channel, to, text, script, mode, dedup, error)", k.Value)
+					p.errorf(k, "expect: unknown key %q (known: rule, channel, to, text, script, mode, dedup, at, devices, error)", k.Value)
 				}
 			}
 		}

@@ -126,6 +126,41 @@ func differences(e Expectation, n rules.Notification) []string {
 	if e.Dedup != nil {
 		diff("dedup", *e.Dedup, n.DedupKey)
 	}
+	if e.At != nil {
+		d = append(d, atDifference(*e.At, n.Hold)...)
+	}
+	if e.Devices != nil {
+		d = append(d, devicesDifferences(*e.Devices, n.Devices)...)
+	}
+	return d
+}
+
+// atDifference compares an expected release time with a notification's hold.
+func atDifference(want time.Time, h *rules.Hold) []string {
+	switch {
+	case h == nil:
+		return []string{fmt.Sprintf("at: expected it held until %s, got it sent at once", want.Format(time.RFC3339))}
+	case !h.Until.Equal(want):
+		return []string{fmt.Sprintf("at: expected %s, got %s (%s in %s)", want.Format(time.RFC3339), h.Until.Format(time.RFC3339), h.Reason, h.Zone)}
+	}
+	return nil
+}
+
+// devicesDifferences compares an expected device action with a
+// notification's; fields not expected match anything.
+func devicesDifferences(want DevicesExpectation, got *rules.DeviceAction) []string {
+	if got == nil {
+		return []string{"devices: expected a device action, got a notification"}
+	}
+	var d []string
+	for _, f := range []struct{ name, want, got string }{
+		{"devices.action", want.Action, got.Action}, {"devices.user", want.User, got.User},
+		{"devices.device", want.Device, got.Device}, {"devices.os", want.OS, got.OS},
+	} {
+		if f.want != "" && f.want != f.got {
+			d = append(d, fmt.Sprintf("%s: expected %q, got %q", f.name, f.want, f.got))
+		}
+	}
 	return d
 }
 
@@ -147,5 +182,12 @@ func sameSet(a, b []string) bool {
 }
 
 func describe(n rules.Notification) string {
-	return fmt.Sprintf("{rule: %s, channel: %s, to: %v, %s: %q}", n.Rule, n.Channel, n.Identities, n.MessageType, n.Message)
+	s := fmt.Sprintf("{rule: %s, channel: %s, to: %v, %s: %q", n.Rule, n.Channel, n.Identities, n.MessageType, n.Message)
+	if a := n.Devices; a != nil {
+		s = fmt.Sprintf("{rule: %s, devices: {action: %s, user: %s, device: %s, os: %q}", n.Rule, a.Action, a.User, a.Device, a.OS)
+	}
+	if n.Hold != nil {
+		s += fmt.Sprintf(", at: %s", n.Hold.Until.Format(time.RFC3339))
+	}
+	return s + "}"
 }

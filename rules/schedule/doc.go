@@ -15,4 +15,8 @@
 //     Unix epoch, so every replica computes the same fire times.
 //
 // Fires moved or merged by a clock change carry a Note saying so.
+//
+// A Window is a daily span of wall-clock time ("22:00-07:00", quiet
+// hours). Its end follows the same DST rules: an end a spring-forward skips
+// is the first instant after the gap.
 package schedule
