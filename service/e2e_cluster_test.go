@@ -117,8 +117,10 @@ func TestE2EClusterNodeDeathLosesNothing(t *testing.T) {
 	fake := koretest.Start(t)
 	e := startE2E(t, e2eSpec{
 		NATSURL: cluster.url(), Fake: fake, NATS: "replicas: 3\nack_wait: 5s",
-		Kore:  "budget: {per_minute: 100000, per_hour: 1000000}",
-		Extra: "webhooks:\n  shop:\n    auth: {type: bearer, secret: " + e2eBearerToken + "}\n",
+		Kore: "budget: {per_minute: 100000, per_hour: 1000000}",
+		// Standard Webhooks: a sender that retries after a lost answer sends
+		// the same webhook-id, which the stream stores once.
+		Extra: "webhooks:\n  shop:\n    auth: {type: standard-webhooks, secret: " + e2eWhsec + "}\n",
 		Rules: `
 rules:
   - name: personal
@@ -171,14 +173,23 @@ rules:
 			time.Sleep(10 * time.Millisecond)
 		}
 	})
-	wg.Go(func() { // webhook sender: retries until 202, as senders do on 503
+	type webhookPost struct {
+		id, body string
+		header   http.Header
+	}
+	var posts []webhookPost
+	for i := range events / 2 {
+		id := fmt.Sprintf("w%03d@example.com", i)
+		body := fmt.Sprintf(`{"n": %d, "email": %q}`, i, id)
+		posts = append(posts, webhookPost{id, body, standardWebhookHeaders(t, "msg-"+id, time.Now(), body)})
+	}
+	wg.Go(func() { // webhook sender: retries until 202, as senders do on 503 or no answer
 		client := &http.Client{Timeout: 5 * time.Second}
-		for i := range events / 2 {
-			id := fmt.Sprintf("w%03d@example.com", i)
-			body := fmt.Sprintf(`{"n": %d, "email": %q}`, i, id)
+		for _, p := range posts {
+			id, body := p.id, p.body
 			for ctx.Err() == nil {
 				req, _ := http.NewRequest(http.MethodPost, e.url("/hooks/shop"), strings.NewReader(body))
-				req.Header = bearer(e2eBearerToken)
+				req.Header = p.header.Clone()
 				resp, err := client.Do(req)
 				if err == nil {
 					resp.Body.Close()
