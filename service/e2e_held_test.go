@@ -12,6 +12,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/korelay/korelay/broker"
+	"github.com/korelay/korelay/journal"
 	"github.com/korelay/korelay/kore/koretest"
 )
 
@@ -78,6 +79,12 @@ func TestE2EQuietHoursHoldUntilTheyEnd(t *testing.T) {
 	time.Sleep(time.Second)
 	if n := len(e.notifyCalls()); n != 1 {
 		t.Errorf("%d notify calls, want 1", n)
+	}
+	// korelay explain tells the hold and the release.
+	st := e.explainStory("korelay-1", func(st *journal.Story) bool { return len(st.Held) >= 2 })
+	if h := st.Held; h[0].Kind != journal.KindHeld || !h[0].Until.Equal(end) || h[1].Kind != journal.KindReleased ||
+		!strings.HasPrefix(h[1].Note, "sent, job ") {
+		t.Errorf("held records %+v, want held until %s, then released and sent", h, end)
 	}
 }
 

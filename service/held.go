@@ -142,6 +142,7 @@ func (s *Service) hold(ctx context.Context, rt *runtime, m broker.Msg, n *rules.
 	}
 	s.log.Info("held", "event_id", n.EventID, "rule", n.Rule, "reason", n.Hold.Reason,
 		"until", n.Hold.Until.Format(time.RFC3339), "zone", n.Hold.Zone, "identities", len(n.Identities))
+	rt.journal.held(n, slot)
 	return nil
 }
 
@@ -220,6 +221,7 @@ func (s *Service) deliverNotes(ctx context.Context, rt *runtime, slot broker.Hel
 		}
 		ok := true
 		for id, group := range outcomesByEvent(outs) {
+			rt.journal.released(slot, group)
 			if s.settle(ctx, rt, events[id].msg(id), group) != broker.Ack() {
 				ok = false
 			}

@@ -112,6 +112,47 @@ func (j *eventJournal) settled(m broker.Msg, ns []rules.Notification, outs []del
 	}
 }
 
+// held records a notification held for quiet hours or collected into a
+// digest.
+func (j *eventJournal) held(n *rules.Notification, slot broker.HeldSlot) {
+	if j == nil {
+		return
+	}
+	rec := journal.Record{Kind: journal.KindHeld, EventID: n.EventID, Time: time.Now(),
+		Held: &journal.Held{Rule: n.Rule, Channel: n.Channel, Identities: len(n.Identities),
+			Sample: journal.Sample(n.Identities), Until: n.Hold.Until, Note: n.Hold.Zone}}
+	if n.Hold.Reason == rules.HoldDigest {
+		rec.Kind, rec.Held.Digest = journal.KindDigested, slot.String()
+	}
+	j.w.Add(rec)
+}
+
+// released records what delivery did with an event's notifications held
+// until slot.
+func (j *eventJournal) released(slot broker.HeldSlot, outs []delivery.Outcome) {
+	if j == nil {
+		return
+	}
+	for i := range outs {
+		o := &outs[i]
+		note := o.Status.String()
+		if o.JobID != "" {
+			note += ", job " + o.JobID
+		}
+		j.w.Add(journal.Record{Kind: journal.KindReleased, EventID: o.EventID, Time: time.Now(),
+			Held: &journal.Held{Rule: o.Rule, Channel: o.Channel, Identities: len(o.Identities),
+				Sample: journal.Sample(o.Identities), Digest: digestOf(slot), Note: note}})
+	}
+}
+
+// digestOf names a digest slot ("" for quiet hours).
+func digestOf(slot broker.HeldSlot) string {
+	if slot.Kind == broker.HeldDigest {
+		return slot.String()
+	}
+	return ""
+}
+
 // interrupted records a delivery that stopped before it settled.
 func (j *eventJournal) interrupted(m broker.Msg, err error) {
 	if j != nil {
