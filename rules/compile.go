@@ -25,6 +25,26 @@ var (
 	channels   = []string{"msteams", "slack"}
 )
 
+// ReservedSubjects are the subjects korelay publishes on itself (webhook
+// events, cron fires, replays, dead letters, held notifications, the
+// journal); a rule's NATS subject may not reach into them, or its stream
+// could not be created beside korelay's own.
+var ReservedSubjects = []string{
+	"korelay.webhook.>", "korelay.cron.>", "korelay.replay.>",
+	"korelay.dlq.>", "korelay.held.>", "korelay.journal.>",
+}
+
+// reservedOverlap returns the first of ReservedSubjects that p reaches,
+// or "".
+func reservedOverlap(p string) string {
+	for _, r := range ReservedSubjects {
+		if subject.Overlap(p, r) {
+			return r
+		}
+	}
+	return ""
+}
+
 // defaultDedupFor is how long idempotency keys are kept when dedup.for is
 // not set.
 const defaultDedupFor = 24 * time.Hour
@@ -253,6 +273,8 @@ func (c *compiler) compileOn(f *fileCtx, r *Rule, fd field) {
 			r.On.NATS = s
 			if err := subject.Check(s); err != nil {
 				f.errorf(resolve(t.val), "on.nats: %v", err)
+			} else if reserved := reservedOverlap(s); reserved != "" {
+				f.errorf(resolve(t.val), "on.nats: %q reaches korelay's own subjects (%s); rules listen to webhooks and cron with on.webhook and on.cron", s, reserved)
 			}
 		}
 	}

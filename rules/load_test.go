@@ -63,6 +63,9 @@ func TestLoadBadFiles(t *testing.T) {
 		{"unknown dataset", []string{"unknown-dataset.yaml"}, []string{
 			`unknown-dataset.yaml:4:20: for_each: unknown dataset "employes" (configured datasets: employees, products, regions)`,
 			`unknown-dataset.yaml:5:58: notify.text: unknown dataset "employes" (configured datasets: employees, products, regions)`}},
+		{"korelay's own subjects", []string{"reserved-subject.yaml"}, []string{
+			`reserved-subject.yaml:3:16: on.nats: ">" reaches korelay's own subjects (korelay.webhook.>); rules listen to webhooks and cron with on.webhook and on.cron`,
+			`reserved-subject.yaml:6:16: on.nats: "korelay.webhook.orders" reaches korelay's own subjects (korelay.webhook.>); rules listen to webhooks and cron with on.webhook and on.cron`}},
 		{"tab in indentation", []string{"tab.yaml"}, []string{
 			`tab.yaml:4:1: found a tab character in indentation (YAML allows only spaces)`}},
 		{"duplicate name with other errors", []string{"dupe-with-errors.yaml"}, []string{
