@@ -68,39 +68,6 @@ func marshalJSON(v any, escapeHTML bool) ([]byte, error) {
 	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
 }
 
-// jsonSafe converts values encoding/json rejects (maps with non-string
-// keys, non-finite floats) so that any value of a payload or dataset can be
-// rendered.
-func jsonSafe(v any) any {
-	switch x := v.(type) {
-	case map[string]any:
-		out := make(map[string]any, len(x))
-		for k, e := range x {
-			out[k] = jsonSafe(e)
-		}
-		return out
-	case map[any]any:
-		out := make(map[string]any, len(x))
-		for k, e := range x {
-			out[fmt.Sprint(k)] = jsonSafe(e)
-		}
-		return out
-	case []any:
-		out := make([]any, len(x))
-		for i, e := range x {
-			out[i] = jsonSafe(e)
-		}
-		return out
-	case float64:
-		if math.IsInf(x, 0) || math.IsNaN(x) {
-			return formatFloat(x)
-		}
-	case time.Time:
-		return x.Format(time.RFC3339Nano)
-	}
-	return v
-}
-
 // jsEscaper escapes, inside JSON strings, what JSON leaves alone but a
 // JavaScript context could read as code: quotes and backticks closing the
 // author's literal, "${" in a template literal, "/" ending a comment or

@@ -85,24 +85,7 @@ func decodeStd(data []byte) (any, error) {
 	if err := dec.Decode(&v); err != nil {
 		return nil, fmt.Errorf("decode JSON: %w", err)
 	}
-	return exactNumbers(v), nil
-}
-
-// exactNumbers replaces json.Number values in place.
-func exactNumbers(v any) any {
-	switch x := v.(type) {
-	case map[string]any:
-		for k, e := range x {
-			x[k] = exactNumbers(e)
-		}
-	case []any:
-		for i, e := range x {
-			x[i] = exactNumbers(e)
-		}
-	case json.Number:
-		return number(string(x))
-	}
-	return v
+	return Normalize(v), nil
 }
 
 // syntaxError is encoding/json's error for a document that is not JSON:

@@ -152,7 +152,7 @@ func (p *parser) caseField(c *Case, key, val *yaml.Node) {
 		err = val.Decode(&c.On)
 	case "event":
 		err = val.Decode(&c.Event)
-		c.Event = normalize(c.Event)
+		c.Event = rules.Normalize(c.Event)
 	case "headers":
 		err = val.Decode(&c.Headers)
 	case "now":
@@ -195,28 +195,4 @@ func (p *parser) expectations(n *yaml.Node) []Expectation {
 		out = append(out, e)
 	}
 	return out
-}
-
-// normalize turns YAML-decoded values into what rules see from JSON:
-// map[string]any throughout.
-func normalize(v any) any {
-	switch x := v.(type) {
-	case map[string]any:
-		for k, e := range x {
-			x[k] = normalize(e)
-		}
-		return x
-	case map[any]any:
-		m := make(map[string]any, len(x))
-		for k, e := range x {
-			m[fmt.Sprint(k)] = normalize(e)
-		}
-		return m
-	case []any:
-		for i, e := range x {
-			x[i] = normalize(e)
-		}
-		return x
-	}
-	return v
 }
