@@ -7,8 +7,12 @@ import (
 
 // Memory bounds.
 const (
-	// DefaultMemoryEvents is how many of the latest events a Memory keeps.
-	DefaultMemoryEvents = 500
+	// DefaultMemoryEvents is how many of the latest events a Memory keeps
+	// (the status page lists 50).
+	DefaultMemoryEvents = 200
+	// eventRecords is room for an event's usual records (evaluated, a
+	// call, settled), so keeping them allocates once.
+	eventRecords = 4
 	// maxEventRecords bounds the records kept for one event.
 	maxEventRecords = 64
 	// matchBuckets are the minutes over which rule matches are counted.
@@ -83,6 +87,9 @@ func (m *Memory) keep(r Record) {
 	recs, ok := m.events[r.EventID]
 	if !ok {
 		m.admit(r.EventID)
+	}
+	if recs == nil {
+		recs = make([]Record, 0, eventRecords)
 	}
 	if len(recs) < maxEventRecords {
 		m.events[r.EventID] = append(recs, r)

@@ -42,7 +42,7 @@ type StreamOptions struct {
 // many events of one shard travel in one message (a message per event
 // would cost korelay and NATS as much again as the event itself); reading
 // an event's story reads one shard: 1/Shards of the stream.
-const Shards = 64
+const Shards = 16
 
 // ShardOf is the shard of an event (FNV-1a of its id).
 func ShardOf(eventID string) int {

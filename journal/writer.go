@@ -2,6 +2,7 @@ package journal
 
 import (
 	"context"
+	"sync"
 	"time"
 )
 
@@ -54,14 +55,20 @@ type WriterOptions struct {
 
 // Writer takes entries from any goroutine without blocking and writes
 // them, batched, from its own. Start it, then Add; Close flushes.
+//
+// Add only appends to a list under a lock: the Writer's goroutine sleeps
+// until its next flush (FlushEvery) and then converts, remembers, encodes
+// and writes everything added meanwhile. Waking a goroutine per entry
+// cost more than the journal's own work when events arrive one at a time.
 type Writer struct {
-	opts    WriterOptions
-	in      chan Entry
-	stop    chan struct{}
-	done    chan struct{}
-	shards  [Shards]shardBatch
-	pending int // records batched, in every shard
-	buf     []Record
+	opts   WriterOptions
+	mu     sync.Mutex
+	queued []Entry // added since the last flush
+	spare  []Entry // the list taken at the last flush, reused
+	stop   chan struct{}
+	done   chan struct{}
+	shards [Shards]shardBatch
+	buf    []Record
 }
 
 // shardBatch is one shard's records waiting to be written, as JSON Lines.
@@ -81,19 +88,23 @@ func NewWriter(opts WriterOptions) *Writer {
 	if opts.OnDrop == nil {
 		opts.OnDrop = func(string, int) {}
 	}
-	return &Writer{opts: opts, in: make(chan Entry, opts.Buffer), stop: make(chan struct{}),
-		done: make(chan struct{})}
+	return &Writer{opts: opts, stop: make(chan struct{}), done: make(chan struct{})}
 }
 
-// Add hands e to the Writer; when its buffer is full e is dropped and
-// counted. It never blocks. A nil Writer drops nothing and does nothing.
+// Add hands e to the Writer; when Buffer entries already wait, e is
+// dropped and counted. It never blocks. A nil Writer drops nothing and
+// does nothing.
 func (w *Writer) Add(e Entry) {
 	if w == nil {
 		return
 	}
-	select {
-	case w.in <- e:
-	default:
+	w.mu.Lock()
+	full := len(w.queued) >= w.opts.Buffer
+	if !full {
+		w.queued = append(w.queued, e)
+	}
+	w.mu.Unlock()
+	if full {
 		w.opts.OnDrop(DropFull, 1)
 	}
 }
@@ -118,67 +129,56 @@ func (w *Writer) Close(ctx context.Context) error {
 
 func (w *Writer) run() {
 	defer close(w.done)
-	timer := time.NewTimer(time.Hour)
-	timer.Stop()
+	t := time.NewTicker(w.opts.FlushEvery)
+	defer t.Stop()
 	for {
 		select {
-		case e := <-w.in:
-			if w.take(e) {
-				timer.Reset(w.opts.FlushEvery)
-			}
-		case <-timer.C:
-			w.flush()
+		case <-t.C:
+			w.flushQueued()
 		case <-w.stop:
-			timer.Stop()
-			w.drain()
-			w.flush()
+			w.flushQueued()
 			return
 		}
 	}
 }
 
-// drain takes the entries already queued.
-func (w *Writer) drain() {
-	for {
-		select {
-		case e := <-w.in:
-			w.take(e)
-		default:
-			return
+// flushQueued takes every entry added since the last flush, converts and
+// batches them, and writes every shard's batch.
+func (w *Writer) flushQueued() {
+	w.mu.Lock()
+	entries := w.queued
+	w.queued = w.spare[:0]
+	w.mu.Unlock()
+	for _, e := range entries {
+		w.take(e)
+	}
+	clear(entries)
+	w.spare = entries
+	if w.opts.Sink != nil {
+		for i := range w.shards {
+			w.write(i)
 		}
 	}
 }
 
 // take converts e, remembers it and adds it to its shard's batch (a
-// batch grown to maxMessage is written at once); it reports whether the
-// batches were empty before (the flush timer must start).
-func (w *Writer) take(e Entry) bool {
+// batch grown to maxMessage is written at once).
+func (w *Writer) take(e Entry) {
 	w.buf = e.Records(w.buf[:0])
 	if w.opts.Memory != nil {
 		w.opts.Memory.Add(w.buf)
 	}
 	if w.opts.Sink == nil {
-		return false
+		return
 	}
-	first := w.pending == 0
 	for i := range w.buf {
-		sb := &w.shards[ShardOf(w.buf[i].EventID)]
+		shard := ShardOf(w.buf[i].EventID)
+		sb := &w.shards[shard]
 		sb.data = append(appendRecord(sb.data, &w.buf[i]), '\n')
 		sb.records++
-		w.pending++
-	}
-	for i := range w.shards {
-		if len(w.shards[i].data) >= maxMessage {
-			w.write(i)
+		if len(sb.data) >= maxMessage {
+			w.write(shard)
 		}
-	}
-	return first && w.pending > 0
-}
-
-// flush writes every shard's batch.
-func (w *Writer) flush() {
-	for i := range w.shards {
-		w.write(i)
 	}
 }
 
@@ -191,7 +191,6 @@ func (w *Writer) write(shard int) {
 	if err := w.opts.Sink.Write(shard, sb.records, sb.data); err != nil {
 		w.opts.OnDrop(DropFailed, sb.records)
 	}
-	w.pending -= sb.records
 	sb.records = 0
 	if cap(sb.data) > 2*maxMessage {
 		sb.data = nil // let a burst's buffer go
