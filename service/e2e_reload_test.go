@@ -207,3 +207,45 @@ rules:
 		t.Errorf("after a broken change the team is %v, want the last good bob", got)
 	}
 }
+
+// A reload while a backlog is being delivered loses and repeats nothing:
+// notifications already rendered go out as rendered, events evaluated
+// after the reload use the new rules, and every identity is notified once.
+func TestE2EReloadDuringDelivery(t *testing.T) {
+	t.Parallel()
+	e := startE2E(t, e2eSpec{Rules: greetRules("v1", "greet.>"), Kore: "budget: {per_minute: 1200, per_hour: 18000}"})
+	const events = 60
+	var payloads []string
+	for i := range events {
+		payloads = append(payloads, fmt.Sprintf(`{"name": "n%02d", "email": "n%02d@example.com"}`, i, i))
+	}
+	e.publishAll("greet.all", payloads[:events/2])
+	e.waitCalls(5) // a backlog waits for budget: the reload comes mid-delivery
+	eventually(t, e2eDeadline, func() bool {
+		n, _ := e.metric("korelay_rule_matches_total", `rule="greet"`)
+		return n >= events/2
+	}, func() string { return "the first events were not all evaluated" })
+	writeFile(t, filepath.Join(e.dir, "rules.yaml"), greetRules("v2", "greet.>"))
+	if err := e.svc.Reload(); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(e.notifyCalls()); n >= events/2 {
+		t.Fatalf("all %d were sent before the reload; the test proves nothing", n)
+	}
+	e.publishAll("greet.all", payloads[events/2:])
+	eventually(t, 30*time.Second, func() bool { return len(countIdentities(e.notifyCalls())) >= events },
+		func() string { return fmt.Sprintf("%d of %d notified", len(countIdentities(e.notifyCalls())), events) })
+	versions := map[string]int{}
+	for _, c := range e.notifyCalls() {
+		v, _, _ := strings.Cut(c.Notify.Message.Val, " ")
+		versions[v]++
+	}
+	for id, n := range countIdentities(e.notifyCalls()) {
+		if n != 1 {
+			t.Errorf("%s notified %d times", id, n)
+		}
+	}
+	if versions["v1"] != events/2 || versions["v2"] != events/2 {
+		t.Errorf("texts by rule version %v: want %d rendered before the reload (v1) and %d after (v2)", versions, events/2, events/2)
+	}
+}
