@@ -48,8 +48,9 @@ func (s *jsState) code(r rune) string {
 		s.mode = jsLineComment
 		return ""
 	}
+	newLine := s.lineStart
 	s.lineStart = no
-	return s.punct(r)
+	return s.punct(r, newLine)
 }
 
 // pending completes a token begun by the previous character; done says r
@@ -108,15 +109,15 @@ func (s *jsState) slashToken() string {
 	case slashDiv:
 		s.operator()
 	default:
-		return "'/' where JavaScript may read a division or a regular expression (after '}', " +
+		return "'/' where JavaScript may read a division or a regular expression (after '}' or a '++' or '--' after it, " +
 			"yield, await, of, or where {{if}} branches end differently); add parentheses"
 	}
 	return ""
 }
 
 // punct reads a character that is not part of a word, a blank or a line
-// terminator.
-func (s *jsState) punct(r rune) string {
+// terminator; newLine says whether a line began since the last token.
+func (s *jsState) punct(r rune, newLine tristate) string {
 	lastWord := s.lastWord
 	s.lastWord = ""
 	switch r {
@@ -149,7 +150,7 @@ func (s *jsState) punct(r rune) string {
 	case '}':
 		return s.closeBrace()
 	case '+', '-':
-		s.plusMinus(byte(r))
+		s.plusMinus(byte(r), newLine)
 	case '<':
 		s.operator()
 		s.pend = pendLt
@@ -187,18 +188,38 @@ func (s *jsState) pop(opens ...byte) byte {
 	return 0
 }
 
-// plusMinus reads '+' or '-': after an even run of them ("++", "--") a
-// '/' divides, after an odd run it starts a regexp.
-func (s *jsState) plusMinus(c byte) {
+// plusMinus reads '+' or '-'; newLine says whether a line began since the
+// token before. After an odd run of them ("+", "+++" = "++ +") a '/'
+// starts a regexp. After an even run it depends on what "++" or "--"
+// was: postfix, after a value on the same line ("a++ / 2"), it is a value
+// and a '/' divides; prefix, after an operator or a line break ("x =
+// --/}/.source", "a\n--/re/.x" where a ';' is inserted), an operand
+// follows and a '/' starts a regexp.
+func (s *jsState) plusMinus(c byte, newLine tristate) {
 	count := 1
 	if s.opRun == c {
 		count = s.opCount + 1
 	}
 	unknownRun := s.opUnknown
+	if count == 1 {
+		switch {
+		case s.slash == slashRegexp || newLine == yes:
+			s.runPostfix = no
+		case s.slash == slashDiv && newLine == no:
+			s.runPostfix = yes
+		default:
+			s.runPostfix = unknown
+		}
+	}
 	s.operator()
 	s.opRun, s.opCount = c, count
 	if count%2 == 0 {
-		s.slash = slashDiv
+		switch s.runPostfix {
+		case yes:
+			s.slash = slashDiv
+		case unknown:
+			s.slash = slashAmbiguous
+		}
 	}
 	if unknownRun {
 		s.slash, s.opUnknown = slashAmbiguous, true

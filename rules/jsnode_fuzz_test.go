@@ -40,6 +40,7 @@ var trickyScripts = []string{
 	"x = /a/ /2/ 1; '{{ .event.v }}'", "`$`+`{{ .event.v }}`", "`$${{ .event.v }}`", "x = a.if (b) / \"{{ .event.v }}\"",
 	"#!/bin/node \"\nprint({{ .event.v }})", "x = a; {{ if .event.v }}/*{{ .event.v }}*/{{ end }} '{{ .event.v }}'",
 	"{{ range .event.l }}x = {{ . }};{{ end }} y = \"{{ .event.v }}\"", "x = 1 --> 0; \"{{ .event.v }}\"",
+	"x = `${ --/}/.source + {{ .event.v }} }`", "x = ++/\"/.lastIndex; \"{{ .event.v }}\"", "x = a\n--/'/.lastIndex; '{{ .event.v }}'",
 	"x = `${{ .event.e }}{ {{ .event.v }} }`", "x = \"\\{{ .event.e }}\" + {{ .event.v }} + \"\"",
 }
 

@@ -77,19 +77,22 @@ const (
 // jsState is the scanner's state between two characters of a script. It
 // is a value: branches of a template copy it, and their ends are compared.
 type jsState struct {
-	mode      jsMode
-	pend      jsPending
-	slash     jsSlash
-	stack     string   // the open brackets, innermost last
-	word      string   // the identifier, keyword or number being read
-	afterDot  bool     // the word is a property name (after '.')
-	lastWord  string   // the keyword just read, for the '(' after it
-	opRun     byte     // '+' or '-' when the last token was a run of them
-	opCount   int      // the length of that run
-	lineStart tristate // only blanks and comments since the line began
-	dashes    int      // the run of '-' that began at a line start, for -->
-	dashStart tristate // lineStart where that run began
-	start     bool     // nothing read yet, for #!
+	mode     jsMode
+	pend     jsPending
+	slash    jsSlash
+	stack    string // the open brackets, innermost last
+	word     string // the identifier, keyword or number being read
+	afterDot bool   // the word is a property name (after '.')
+	lastWord string // the keyword just read, for the '(' after it
+	opRun    byte   // '+' or '-' when the last token was a run of them
+	opCount  int    // the length of that run
+	// runPostfix: that run began right after a value on the same line, so
+	// its first "++" or "--" is postfix.
+	runPostfix tristate
+	lineStart  tristate // only blanks and comments since the line began
+	dashes     int      // the run of '-' that began at a line start, for -->
+	dashStart  tristate // lineStart where that run began
+	start      bool     // nothing read yet, for #!
 	// cutWord: a word ended at a branch boundary ({{if}}, {{else}},
 	// {{end}}); a word character right after it is refused, as the word
 	// JavaScript reads then depends on the branch taken.
@@ -135,7 +138,7 @@ func joinJS(s, t jsState) jsState {
 	if s.lastWord != t.lastWord {
 		s.lastWord, s.wordUnknown = "", true
 	}
-	if s.opRun != t.opRun || s.opCount != t.opCount {
+	if s.opRun != t.opRun || s.opCount != t.opCount || s.runPostfix != t.runPostfix {
 		s.opRun, s.opCount, s.opUnknown = 0, 0, true
 	}
 	if s.dashes != t.dashes || s.dashStart != t.dashStart {
