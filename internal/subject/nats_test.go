@@ -100,7 +100,8 @@ func TestOverlapAgreesWithJetStream(t *testing.T) {
 		{"*x", "a"}, {"*x.*", "a.*"}, {"eu*", "eu"}, {"eu*", "*"}, {"a.>", "*.b"}, {"a", "a.>"},
 		{"x.*.>", "x.y"}, {"a.b.c", "a.*"}, {"q.*x", "q.b"}, {"a.>", "*x.>"},
 	}
-	if _, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: "ALL", Subjects: []string{">"}, NoAck: true}); err != nil {
+	if _, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: "ALL", Subjects: []string{">"}, NoAck: true,
+		Storage: jetstream.MemoryStorage}); err != nil {
 		t.Fatal(err)
 	}
 	refused := make([]error, len(pairs))
@@ -113,9 +114,14 @@ func TestOverlapAgreesWithJetStream(t *testing.T) {
 	}
 	for i, p := range pairs {
 		if refused[i] == nil {
-			_, refused[i] = js.CreateStream(ctx, jetstream.StreamConfig{Name: "S", Subjects: []string{p[0], p[1]}})
+			// Each pair gets its own memory stream: re-creating one file
+			// stream name right after deleting it can race the server's
+			// removal of the old store directory.
+			name := fmt.Sprintf("S%d", i)
+			_, refused[i] = js.CreateStream(ctx, jetstream.StreamConfig{Name: name, Subjects: []string{p[0], p[1]},
+				Storage: jetstream.MemoryStorage})
 			if refused[i] == nil {
-				if err := js.DeleteStream(ctx, "S"); err != nil {
+				if err := js.DeleteStream(ctx, name); err != nil {
 					t.Fatal(err)
 				}
 			}
