@@ -10,6 +10,8 @@ import (
 
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
+
+	"github.com/korelay/korelay/adapters/delivery"
 )
 
 // runOrders runs one job of the order scenarios (orders or nomatch)
@@ -135,7 +137,9 @@ func (e *env) measure(ctx context.Context, o options, j job, res *Result) error 
 			return kerr
 		}
 		p, cpu0 = e.sys.proc, cpu0-killedCPU
-		res.Killed, res.AllowedDuplicates = true, maxCallsInFlight
+		// At most the delivery engine's calls in flight can have been
+		// accepted by Kore but not yet recorded when korelay was killed.
+		res.Killed, res.AllowedDuplicates = true, delivery.DefaultConcurrency
 	}
 	werr := waitDone(ctx, o.Stall, e.pub.js, goal{want: int64(res.Matching), delivered: e.check.delivered.Load,
 		events: uint64(o.N), stream: e.sys.stream})
@@ -169,11 +173,6 @@ func (e *env) stop(o options, res *Result) {
 		res.problem("%s stop: %s", e.sys.proc.name, exit)
 	}
 }
-
-// maxCallsInFlight is the delivery engine's default concurrency: at most
-// this many Kore calls can have been accepted but not yet recorded when
-// korelay is killed.
-const maxCallsInFlight = 32
 
 // killAndRestart waits until o.KillAfter notifications arrived, SIGKILLs
 // korelay (no drain, no shutdown) and starts a fresh one on the same
