@@ -9,6 +9,8 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+
+	"github.com/korelay/korelay/kore"
 )
 
 // maxNotifyBody bounds a notify body the lean fake reads (1000 identities
@@ -38,15 +40,10 @@ type leanReq struct {
 	body notifyWire
 }
 
-// notifyWire is the notify body.
+// notifyWire is the notify body: the request and its userIdentityType.
 type notifyWire struct {
-	Channel          string `json:"channel"`
+	kore.NotifyRequest
 	UserIdentityType string `json:"userIdentityType"`
-	Message          struct {
-		Type string `json:"type"`
-		Val  string `json:"val"`
-	} `json:"message"`
-	Identities []string `json:"identities"`
 }
 
 func newLeanKore(botID string, c *clock, stats *callStats, chk checker) *leanKore {
@@ -108,7 +105,7 @@ func (r *leanReq) read(req *http.Request) (int, string) {
 	if err != nil || len(r.buf) > maxNotifyBody {
 		return http.StatusBadRequest, "cannot read the body"
 	}
-	r.body = notifyWire{Identities: r.body.Identities[:0]}
+	r.body = notifyWire{NotifyRequest: kore.NotifyRequest{Identities: r.body.Identities[:0]}}
 	if err := json.Unmarshal(r.buf, &r.body); err != nil {
 		return http.StatusBadRequest, "invalid body: " + err.Error()
 	}
@@ -117,22 +114,11 @@ func (r *leanReq) read(req *http.Request) (int, string) {
 
 // problem says how the body breaks Kore's contract, or "".
 func (b *notifyWire) problem() string {
-	switch {
-	case b.Channel != "msteams" && b.Channel != "slack":
-		return `channel must be "msteams" or "slack"`
-	case b.UserIdentityType != "resolve":
-		return `userIdentityType must be "resolve"`
-	case b.Message.Type != "text" && b.Message.Type != "script":
-		return `message.type must be "text" or "script"`
-	case strings.TrimSpace(b.Message.Val) == "":
-		return "message.val is empty"
-	case len(b.Identities) < 1 || len(b.Identities) > 1000:
-		return "identities: want 1 to 1000, got " + strconv.Itoa(len(b.Identities))
+	if b.UserIdentityType != kore.UserIdentityType {
+		return `userIdentityType must be "` + kore.UserIdentityType + `"`
 	}
-	for _, id := range b.Identities {
-		if strings.TrimSpace(id) == "" {
-			return "an identity is empty"
-		}
+	if err := b.Validate(); err != nil {
+		return err.Error()
 	}
 	return ""
 }
