@@ -6,9 +6,11 @@
 // buffer drops the entry and counts it. A goroutine of the Writer turns
 // entries into Records, keeps the latest events in a Memory (the status
 // page's recent events and rule match counts), and, in batches, publishes
-// one message per event to the journal stream (StreamName, subject
-// korelay.journal.<event id>), bounded by age and size. A Reader reads an
-// event's records back and Build assembles them into a Story.
+// them to the journal stream (StreamName), bounded by age and size: one
+// message holds records of many events of one shard (Shards subjects
+// korelay.journal.s00…, by ShardOf the event id). A Reader reads an
+// event's records back from its shard and Build assembles them into a
+// Story.
 //
 // The package does not log; the Writer reports what it drops through a
 // callback.

@@ -70,7 +70,7 @@ func EnsureStream(ctx context.Context, js jetstream.JetStream, opts StreamOption
 	}
 	s, err := js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
 		Name:        StreamName,
-		Description: "korelay delivery journal: korelay.journal.EVENT_ID (korelay explain)",
+		Description: "korelay delivery journal: korelay.journal.SHARD, records of events by id hash (korelay explain)",
 		Subjects:    []string{SubjectPrefix + ">"},
 		Storage:     jetstream.FileStorage,
 		Retention:   jetstream.LimitsPolicy,

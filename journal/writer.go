@@ -14,7 +14,7 @@ type Entry interface {
 	Records(dst []Record) []Record
 }
 
-// Sink stores a batch of records of one shard (JSON Lines, see Shard)
+// Sink stores a batch of records of one shard (JSON Lines, see ShardOf)
 // without waiting for the store; it reports what it could not store
 // through its own error callback. StreamSink is the JetStream one.
 type Sink interface {
