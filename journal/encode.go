@@ -90,9 +90,8 @@ func (e *encoder) notification(n *Notification) {
 
 func (e *encoder) outcome(o *Outcome) {
 	e.open()
-	e.b = append(e.b, `"notification":`...) // never omitted: 0 is an index
+	e.key("notification") // never omitted: 0 is an index
 	e.b = strconv.AppendInt(e.b, int64(o.Notification), 10)
-	e.more = true
 	e.str("rule", o.Rule)
 	e.str("channel", o.Channel)
 	e.str("status", o.Status)
@@ -213,7 +212,6 @@ func (e *encoder) list(k string, n int, item func(i int)) {
 		item(i)
 	}
 	e.b = append(e.b, ']')
-	e.more = true
 }
 
 const hexDigits = "0123456789abcdef"
