@@ -111,9 +111,7 @@ func (m *Memory) admit(id string) {
 
 func (m *Memory) countMatches(r Record) {
 	for _, rr := range r.Rules {
-		switch rr.Result {
-		case ResultMatched, ResultShadow, ResultRenderError:
-		default:
+		if !rr.matched() {
 			continue
 		}
 		c := m.matches[rr.Rule]
@@ -123,6 +121,16 @@ func (m *Memory) countMatches(r Record) {
 		}
 		c.add(r.Time)
 	}
+}
+
+// matched reports whether the rule's when held (the status page counts
+// and lists it), whatever became of its notifications.
+func (r RuleResult) matched() bool {
+	switch r.Result {
+	case ResultMatched, ResultShadow, ResultRenderError:
+		return true
+	}
+	return false
 }
 
 // Records returns the records kept for an event (nil: none, or forgotten).
@@ -165,7 +173,7 @@ func summarize(id string, recs []Record) Summary {
 		ev := st.Evaluations[n-1]
 		s.Time = ev.Time
 		for _, r := range ev.Rules {
-			if r.Result != ResultWhenFalse && r.Result != ResultDecodeError {
+			if r.matched() {
 				s.Matched = append(s.Matched, r.Rule)
 			}
 		}
