@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -79,9 +80,7 @@ func (p *Page) status(w http.ResponseWriter, r *http.Request, csrf string) {
 	if n := len(letters); n > shownDeadLetter {
 		d.MoreLetters, letters = n-shownDeadLetter, letters[n-shownDeadLetter:]
 	}
-	for i, j := 0, len(letters)-1; i < j; i, j = i+1, j-1 {
-		letters[i], letters[j] = letters[j], letters[i] // newest first
-	}
+	slices.Reverse(letters) // newest first
 	d.DeadLetters = letters
 	p.render(w, http.StatusOK, "status.html", d)
 }
