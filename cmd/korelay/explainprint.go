@@ -218,11 +218,7 @@ func printDeadLetters(w io.Writer, st *journal.Story) {
 	}
 	fmt.Fprintln(w, "\ndead letters (stored now)")
 	for _, d := range st.DeadLetters {
-		rule := d.Rule
-		if rule == "" {
-			rule = "(before any rule)"
-		}
-		fmt.Fprintf(w, "  %s  %s  %s  %s", stamp(d.Time), rule, d.Reason, identities(d.Identities, d.Sample))
+		fmt.Fprintf(w, "  %s  %s  %s  %s", stamp(d.Time), orText(d.Rule, "(before any rule)"), d.Reason, identities(d.Identities, d.Sample))
 		if d.Attempts > 0 {
 			fmt.Fprintf(w, "  %s", plural(d.Attempts, "attempt", "attempts"))
 		}
