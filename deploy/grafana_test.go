@@ -13,6 +13,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // plannedMetrics are being added to korelay now; the dashboard has their
@@ -284,7 +286,7 @@ func metricName(n ast.Node, consts map[string]ast.Expr) (string, bool, error) {
 			}
 			parts[key.Name] = v
 		}
-		return fqName(parts["Namespace"], parts["Subsystem"], parts["Name"]), parts["Name"] != "", nil
+		return prometheus.BuildFQName(parts["Namespace"], parts["Subsystem"], parts["Name"]), parts["Name"] != "", nil
 	case *ast.CallExpr:
 		if !isPrometheus(n.Fun, "NewDesc") || len(n.Args) == 0 {
 			return "", false, nil
@@ -338,23 +340,8 @@ func stringValue(e ast.Expr, consts map[string]ast.Expr) (string, error) {
 				}
 				parts[i] = v
 			}
-			return fqName(parts[0], parts[1], parts[2]), nil
+			return prometheus.BuildFQName(parts[0], parts[1], parts[2]), nil
 		}
 	}
 	return "", fmt.Errorf("not a constant string: %T", e)
-}
-
-// fqName joins the non-empty parts with "_", as prometheus.BuildFQName
-// does (no name, no metric).
-func fqName(namespace, subsystem, name string) string {
-	if name == "" {
-		return ""
-	}
-	var parts []string
-	for _, p := range []string{namespace, subsystem, name} {
-		if p != "" {
-			parts = append(parts, p)
-		}
-	}
-	return strings.Join(parts, "_")
 }
