@@ -33,7 +33,6 @@ type Client struct {
 	devicePath string
 	hc         *http.Client
 	timeout    time.Duration
-	userAgent  string
 	// userAgentHeader is the User-Agent header's value, built once.
 	userAgentHeader []string
 	botLanguage     string
@@ -75,7 +74,6 @@ func New(opts ...Option) (*Client, error) {
 		devicePath:      strings.ReplaceAll(o.devicePrefix, "{id}", url.PathEscape(o.botID)),
 		hc:              hc,
 		timeout:         o.timeout,
-		userAgent:       o.userAgent,
 		userAgentHeader: []string{o.userAgent},
 		botLanguage:     o.botLanguage,
 		now:             time.Now,
