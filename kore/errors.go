@@ -52,7 +52,7 @@ func (e *APIError) Error() string {
 // Retryable reports whether the same request may succeed later: rate
 // limiting (429 or Kore's rate-limit text) and server errors.
 func (e *APIError) Retryable() bool {
-	return e.StatusCode == http.StatusTooManyRequests || e.StatusCode >= 500 || isRateLimitText(e.Message)
+	return e.RateLimited() || e.StatusCode >= 500
 }
 
 // RateLimited reports whether Kore refused the call for its rate limit: a
