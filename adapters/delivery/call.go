@@ -7,13 +7,9 @@ import (
 	"github.com/korelay/korelay/kore"
 )
 
-// runCall sends c, on a worker, and hands the answer to the stage that
-// settles it: the recorder when Kore accepted it, the retry policy when
-// the error is retryable, a dead letter when it is not.
+// runCall sends c, on a worker, and hands the answer on (see answered).
 func (e *Engine) runCall(c *call) {
-	for _, f := range c.items {
-		f.attempts++
-	}
+	c.attempt()
 	var start time.Time
 	if e.opts.OnCall != nil {
 		start = time.Now()
@@ -22,6 +18,20 @@ func (e *Engine) runCall(c *call) {
 	if e.opts.OnCall != nil {
 		e.observeCall(c, start, job, err)
 	}
+	e.answered(c, job, err)
+}
+
+// attempt counts one more call carrying each item of c.
+func (c *call) attempt() {
+	for _, f := range c.items {
+		f.attempts++
+	}
+}
+
+// answered hands the answer to call c to the stage that settles it: the
+// recorder when Kore accepted it, the retry policy when the error is
+// retryable, a dead letter when it is not.
+func (e *Engine) answered(c *call, job *kore.Job, err error) {
 	switch {
 	case err == nil:
 		e.accepted(c, job)

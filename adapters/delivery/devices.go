@@ -143,18 +143,8 @@ func (e *Engine) startDeviceCall(now time.Time) {
 // runDeviceCall performs one device action, on a worker, and hands the
 // answer on as runCall does.
 func (e *Engine) runDeviceCall(c *call) {
-	for _, f := range c.items {
-		f.attempts++
-	}
-	err := e.callDevices(e.callCtx, c.key.deviceAction())
-	switch {
-	case err == nil:
-		e.accepted(c, nil)
-	case kore.IsRetryable(err):
-		e.retryLater(c, err)
-	default:
-		e.deadLetter(c, ReasonPermanent, err)
-	}
+	c.attempt()
+	e.answered(c, nil, e.callDevices(e.callCtx, c.key.deviceAction()))
 }
 
 // callDevices makes the Kore call of one device action.
