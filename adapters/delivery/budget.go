@@ -48,19 +48,15 @@ var (
 // below 1 is unlimited) spent at perMinute/60 a second with bursts of at
 // most burst calls, starting at now.
 func NewLocalBudget(perMinute, perHour, burst int, now time.Time) *LocalBudget {
-	return newBudget(perMinute, perHour, burst, now)
-}
-
-func newBudget(perMin, perHour, burst int, now time.Time) *LocalBudget {
 	b := &LocalBudget{
-		minute: newRollingWindow(perMin, time.Minute+windowMargin, now),
+		minute: newRollingWindow(perMinute, time.Minute+windowMargin, now),
 		hour:   newRollingWindow(perHour, time.Hour+windowMargin, now),
 		burst:  float64(burst),
 		tokens: float64(burst),
 		last:   now,
 	}
-	if perMin > 0 {
-		b.rate = float64(perMin) / 60
+	if perMinute > 0 {
+		b.rate = float64(perMinute) / 60
 	}
 	return b
 }

@@ -53,7 +53,7 @@ func TestBudgetNext(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-			b := newBudget(tt.perMin, tt.perHour, tt.burst, t0)
+			b := NewLocalBudget(tt.perMin, tt.perHour, tt.burst, t0)
 			for i, s := range tt.steps {
 				now := t0.Add(s.at)
 				if got := b.next(now).Sub(now); got != s.wantWait {
@@ -107,7 +107,7 @@ func TestRollingWindowMemoryIsFixed(t *testing.T) {
 
 func TestBudgetHold(t *testing.T) {
 	t0 := time.Now()
-	b := newBudget(600, 18000, 3, t0)
+	b := NewLocalBudget(600, 18000, 3, t0)
 	b.hold(t0.Add(2 * time.Second))
 	b.hold(t0.Add(time.Second)) // an earlier hold does not shorten it
 	if got := b.next(t0).Sub(t0); got != 2*time.Second {

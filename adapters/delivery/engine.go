@@ -97,7 +97,7 @@ func New(n Notifier, l Ledger, opts Options) (*Engine, error) {
 		wake:     make(chan struct{}, 1),
 	}
 	if e.budget == nil {
-		e.budget = newBudget(opts.PerMinute, opts.PerHour, opts.Burst, time.Now())
+		e.budget = NewLocalBudget(opts.PerMinute, opts.PerHour, opts.Burst, time.Now())
 	}
 	if e.log == nil {
 		e.log = slog.New(slog.DiscardHandler)
