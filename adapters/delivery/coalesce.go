@@ -69,7 +69,8 @@ func earliest(a, b time.Time) time.Time {
 	return a
 }
 
-// call is one notify request being assembled or in flight.
+// call is one Kore request, a notify call or a device action, being
+// assembled or in flight.
 type call struct {
 	seq        uint64
 	key        groupKey

@@ -6,7 +6,7 @@
 // seen; identities racing under the same key are sent once. Pending work
 // with the same channel and message is coalesced into calls of at most
 // kore.MaxIdentities identities, spent from a smooth rolling-window budget
-// (per minute and per hour, every Kore call counted). Retryable failures are
+// (per minute and per hour, every notify and status call counted). Retryable failures are
 // retried with exponential backoff and full jitter, honouring Retry-After;
 // permanent ones are dead-lettered at once.
 //

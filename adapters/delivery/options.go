@@ -25,10 +25,10 @@ const (
 
 // Options tunes an Engine. Zero fields take the Default* values.
 type Options struct {
-	// PerMinute and PerHour are rolling budgets counting every Kore call
-	// (notify, status polls, retries). A negative value disables that
-	// limit (for a fake or a private Kore); PerMinute also sets the smooth
-	// rate, PerMinute/60 calls a second.
+	// PerMinute and PerHour are rolling budgets counting every notify and
+	// status call, retries included (device calls are not counted). A
+	// negative value disables that limit (for a fake or a private Kore);
+	// PerMinute also sets the smooth rate, PerMinute/60 calls a second.
 	PerMinute, PerHour int
 	// Burst is how many calls may go out back to back above the smooth rate.
 	Burst int

@@ -12,8 +12,9 @@ import (
 
 // retryLater is the retry stage: it requeues c's items after a backoff,
 // dead-letters those that used up their attempts, and, when Kore said to
-// wait (Retry-After) or refused for its rate limit, pauses the budget so
-// that no call at all (of any replica sharing it) starts before then.
+// wait (Retry-After) or refused for its rate limit, pauses the calls of
+// c's kind (see pauseFor): for a notify call the budget, so that no call
+// spent from it (by any replica sharing it) starts before then.
 func (e *Engine) retryLater(c *call, err error) {
 	now := time.Now()
 	ra, hasRA := kore.RetryAfter(err)
