@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/korelay/korelay/adapters/delivery"
 	"github.com/korelay/korelay/broker"
@@ -43,7 +44,7 @@ func newEventJournal(ctx context.Context, s *Service, nc *nats.Conn, mode broker
 	j := &eventJournal{mem: journal.NewMemory(0, nil)}
 	opts := journal.WriterOptions{Memory: j.mem, OnDrop: onDrop}
 	if mode == broker.ModeJetStream {
-		js, err := jetstreamOf(nc)
+		js, err := jetstream.New(nc)
 		if err != nil {
 			return nil, err
 		}
@@ -78,14 +79,6 @@ func (j *eventJournal) close() error {
 		}
 	})
 	return err
-}
-
-// Add records an entry of another part of korelay (held and digested
-// notifications: journal.Record{Kind: journal.KindHeld, ...}).
-func (j *eventJournal) Add(e journal.Entry) {
-	if j != nil {
-		j.w.Add(e)
-	}
 }
 
 // evaluated records an evaluated event: its trigger, what each rule bound

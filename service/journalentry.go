@@ -6,9 +6,6 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nats.go/jetstream"
-
 	"github.com/korelay/korelay/adapters/delivery"
 	"github.com/korelay/korelay/broker"
 	"github.com/korelay/korelay/internal/subject"
@@ -249,9 +246,6 @@ func (c callEntry) Records(dst []journal.Record) []journal.Record {
 	}
 	return dst
 }
-
-// jetstreamOf is a JetStream client on nc.
-func jetstreamOf(nc *nats.Conn) (jetstream.JetStream, error) { return jetstream.New(nc) }
 
 // sample is the first journal.MaxSample identities, without a copy: the
 // identities of a notification or outcome are never changed.
