@@ -16,10 +16,10 @@ import (
 // Reload reads the configuration file and the rules again and, while the
 // service runs, hands them to the triggers: groups, datasets, webhooks and
 // rules change at once (new NATS subjects are read, cron rules start and
-// stop); settings that need a restart (kore, nats, http, log, dry_run) are
-// named in a warning and keep their running values. On any error nothing
-// changes, every error is logged with its position and
-// korelay_config_last_reload_successful drops to 0.
+// stop); settings that need a restart (restartOnly: kore, nats, http,
+// log, dry_run, journal) are named in a warning and keep their running
+// values. On any error nothing changes, every error is logged with its
+// position and korelay_config_last_reload_successful drops to 0.
 func (s *Service) Reload() error {
 	if err := s.reload(); err != nil {
 		return err

@@ -1,6 +1,7 @@
 // Package service runs korelay: it joins NATS (embedded or external), the
 // triggers, the rules and the delivery engine into one process, serves the
-// HTTP endpoints, reloads rules, and drains gracefully on shutdown.
+// HTTP endpoints, reloads its configuration and rules, and drains
+// gracefully on shutdown.
 package service
 
 import (
@@ -36,10 +37,11 @@ type Options struct {
 	Registry *prometheus.Registry
 	// Metrics are the collectors registered on Registry; nil creates them.
 	Metrics *metrics.Metrics
-	// Reload receives a value whenever the rules should be reloaded (SIGHUP).
+	// Reload receives a value whenever the configuration and the rules
+	// should be reloaded (SIGHUP).
 	Reload <-chan struct{}
-	// WatchInterval is how often rule and dataset files are checked for
-	// changes; 0 means 2s, negative disables watching.
+	// WatchInterval is how often the configuration, rule and dataset files
+	// are checked for changes; 0 means 2s, negative disables watching.
 	WatchInterval time.Duration
 	// ShutdownTimeout bounds the graceful drain; 0 means 15s.
 	ShutdownTimeout time.Duration
@@ -158,7 +160,8 @@ func (s *Service) Rules() *rules.Set { return s.rules.Load() }
 
 // Run starts everything and blocks until ctx is cancelled, then drains:
 // webhooks stop being accepted, in-flight events finish or go back to the
-// stream, and Run returns within the shutdown timeout.
+// stream within the shutdown timeout, and Run returns once the calls
+// already at Kore have been answered and recorded, even past it.
 func (s *Service) Run(ctx context.Context) error {
 	rt, err := s.start(ctx)
 	if err != nil {
