@@ -72,7 +72,7 @@ func (e *evaluatedEntry) triggerOf() *journal.Trigger {
 		t.Subject = e.msg.subject
 	}
 	if r, ok := e.cronRule(); ok {
-		t.Schedule = r.On.Cron + " (" + r.Schedule.Location().String() + ")"
+		t.Schedule = scheduleText(r)
 	}
 	return t
 }

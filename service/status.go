@@ -44,7 +44,8 @@ func (src *statusSource) Rules() []web.Rule {
 	return out
 }
 
-// triggerText names a rule's trigger as -on does: nats:SUBJECT, ...
+// triggerText names a rule's trigger: nats:SUBJECT, webhook:NAME or
+// cron:SPEC (ZONE).
 func triggerText(r *rules.Rule) string {
 	switch {
 	case r.On.NATS != "":
@@ -52,9 +53,15 @@ func triggerText(r *rules.Rule) string {
 	case r.On.Webhook != "":
 		return "webhook:" + r.On.Webhook
 	case r.Schedule != nil:
-		return "cron:" + r.On.Cron + " (" + r.Schedule.Location().String() + ")"
+		return "cron:" + scheduleText(r)
 	}
 	return ""
+}
+
+// scheduleText is a cron rule's spec and time zone, e.g.
+// "0 9 * * MON (Europe/Berlin)".
+func scheduleText(r *rules.Rule) string {
+	return r.On.Cron + " (" + r.Schedule.Location().String() + ")"
 }
 
 // Budget is the spending of the budget in use: the fleet's (shared) or
@@ -81,7 +88,7 @@ func (src *statusSource) Story(ctx context.Context, id string) (*journal.Story, 
 		}
 	}
 	var dls journal.DeadLetterSource
-	if b, ok := src.rt.transport.(*broker.Broker); ok {
+	if b, err := src.broker(); err == nil {
 		dls = b
 	}
 	return journal.Explain(ctx, recs, dls, id)
@@ -154,6 +161,8 @@ func (src *statusSource) Drop(ctx context.Context, id, rule string) (int, error)
 	return b.Drop(ctx, broker.DLQFilter{EventID: id, Rule: rule})
 }
 
+// broker is the JetStream transport, the one that keeps dead letters;
+// web.ErrNoDeadLetters on any other.
 func (src *statusSource) broker() (*broker.Broker, error) {
 	if b, ok := src.rt.transport.(*broker.Broker); ok {
 		return b, nil
