@@ -2,6 +2,7 @@ package service
 
 import (
 	"reflect"
+	"slices"
 	"strings"
 
 	"github.com/korelay/korelay/config"
@@ -18,11 +19,8 @@ func needsRestart(old, next *config.Config) []string {
 	var changed []string
 	ov, nv := reflect.ValueOf(old).Elem(), reflect.ValueOf(next).Elem()
 	for i := range ov.NumField() {
-		name := yamlName(ov.Type().Field(i))
-		for _, section := range restartOnly {
-			if name == section {
-				changed = diffValues(name, ov.Field(i), nv.Field(i), changed)
-			}
+		if name := yamlName(ov.Type().Field(i)); slices.Contains(restartOnly, name) {
+			changed = diffValues(name, ov.Field(i), nv.Field(i), changed)
 		}
 	}
 	return changed
