@@ -163,11 +163,16 @@ func startE2E(t testing.TB, spec e2eSpec) *e2e {
 // reloadConfig parses the configuration file again for a reload, as
 // loadConfig did at start (same environment, same Edit).
 func (e *e2e) reloadConfig() (*config.Config, error) {
-	file := e.cfg.File
-	text, err := os.ReadFile(file)
+	text, err := os.ReadFile(e.cfg.File)
 	if err != nil {
 		return nil, err
 	}
+	return e.parseConfig(e.cfg.File, text)
+}
+
+// parseConfig parses configuration text with an empty environment and
+// applies the spec's Edit.
+func (e *e2e) parseConfig(file string, text []byte) (*config.Config, error) {
 	cfg, err := config.Parse(file, text, func(string) (string, bool) { return "", false })
 	if err != nil {
 		return nil, err
@@ -193,12 +198,9 @@ func (e *e2e) loadConfig() *config.Config {
 			e.t.Fatal(err)
 		}
 	}
-	cfg, err := config.Parse(file, text, func(string) (string, bool) { return "", false })
+	cfg, err := e.parseConfig(file, text)
 	if err != nil {
 		e.t.Fatalf("config.Parse:\n%v\n--- config ---\n%s", err, text)
-	}
-	if e.spec.Edit != nil {
-		e.spec.Edit(cfg)
 	}
 	return cfg
 }
