@@ -183,12 +183,7 @@ func TestE2EPermanentFailureIsDeadLetteredThenReplayed(t *testing.T) {
 	ctx := context.Background()
 
 	e.publish("incidents.web", `{"email": "ann@example.com"}`)
-	var dls []broker.DeadLetter
-	eventually(t, e2eDeadline, func() bool {
-		var err error
-		dls, err = b.DeadLetters(ctx, broker.DLQFilter{Rule: "incident"})
-		return err == nil && len(dls) > 0
-	}, func() string { return "no dead letter" })
+	dls := waitDeadLetters(t, e, "incident", 1)
 	if len(dls) != 1 {
 		t.Fatalf("%d dead letters, want 1: %+v", len(dls), dls)
 	}
@@ -240,18 +235,12 @@ rules:
 `})
 	fail := koretest.Failure{Endpoint: kore.EndpointNotify, Status: 400, Body: `{"errors":[{"msg":"no","code":400}]}`}
 	e.kore.FailNext(2, fail)
-	b := e.broker()
 	e.publish("items.new", `{"email": "ann@example.com", "items": ["a", "b"]}`)
-	var dls []broker.DeadLetter
 	eventually(t, e2eDeadline, func() bool {
 		v, _ := e.metric("korelay_dead_letters_total", `rule="items"`, `reason="permanent"`)
 		return v == 2
 	}, func() string { return "the two refused notifications were not dead-lettered" })
-	eventually(t, e2eDeadline, func() bool {
-		var err error
-		dls, err = b.DeadLetters(context.Background(), broker.DLQFilter{Rule: "items"})
-		return err == nil && len(dls) >= 2
-	}, func() string { return fmt.Sprintf("%d dead letters stored, want 2: %+v", len(dls), dls) })
+	dls := waitDeadLetters(t, e, "items", 2)
 	var msgs []string
 	for _, d := range dls {
 		msgs = append(msgs, d.MessageType+":"+d.Message)
@@ -280,12 +269,10 @@ rules:
 	b := e.broker()
 	ctx := context.Background()
 	e.publish("orders.new", `{"id": 42, "email": "ann@example.com"}`)
-	var dls []broker.DeadLetter
-	eventually(t, e2eDeadline, func() bool {
-		var err error
-		dls, err = b.DeadLetters(ctx, broker.DLQFilter{Rule: "second"})
-		return err == nil && len(dls) == 1
-	}, func() string { return "the second rule's render failure was not dead-lettered" })
+	dls := waitDeadLetters(t, e, "second", 1)
+	if len(dls) != 1 {
+		t.Fatalf("%d dead letters of the second rule, want 1: %+v", len(dls), dls)
+	}
 	e.waitCalls(1)
 	eventID := dls[0].EventID
 

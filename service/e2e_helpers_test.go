@@ -371,6 +371,21 @@ func (e *e2e) broker() *broker.Broker {
 	return b
 }
 
+// waitDeadLetters waits for n dead letters of rule and returns them.
+func waitDeadLetters(t *testing.T, e *e2e, rule string, n int) []broker.DeadLetter {
+	t.Helper()
+	b := e.broker()
+	var dls []broker.DeadLetter
+	eventually(t, e2eDeadline, func() bool {
+		var err error
+		dls, err = b.DeadLetters(context.Background(), broker.DLQFilter{Rule: rule})
+		return err == nil && len(dls) >= n
+	}, func() string {
+		return fmt.Sprintf("%d of %d dead letters of %s\n%s", len(dls), n, rule, e.logs.String())
+	})
+	return dls
+}
+
 // url is the service's address for path.
 func (e *e2e) url(path string) string { return "http://" + e.svc.HTTPAddr() + path }
 

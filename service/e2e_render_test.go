@@ -1,7 +1,6 @@
 package service
 
 import (
-	"context"
 	"fmt"
 	"os/exec"
 	"strings"
@@ -109,19 +108,4 @@ rules:
 	if v, ok := e.metric("korelay_events_total", `source="nats"`, `outcome="no_match"`); ok && v != 0 {
 		t.Errorf(`korelay_events_total{outcome="no_match"} = %v, want 0`, v)
 	}
-}
-
-// waitDeadLetters waits for n dead letters of rule and returns them.
-func waitDeadLetters(t *testing.T, e *e2e, rule string, n int) []broker.DeadLetter {
-	t.Helper()
-	b := e.broker()
-	var dls []broker.DeadLetter
-	eventually(t, e2eDeadline, func() bool {
-		var err error
-		dls, err = b.DeadLetters(context.Background(), broker.DLQFilter{Rule: rule})
-		return err == nil && len(dls) >= n
-	}, func() string {
-		return fmt.Sprintf("%d of %d dead letters of %s\n%s", len(dls), n, rule, e.logs.String())
-	})
-	return dls
 }
