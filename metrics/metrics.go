@@ -51,6 +51,8 @@ type Metrics struct {
 	// HeldNotifications is how many notifications quiet hours (kind
 	// "quiet") and digests ("digest") hold now.
 	HeldNotifications *prometheus.GaugeVec
+	// Budget exports the Kore budget's spending and limits per window.
+	Budget *BudgetGauges
 }
 
 // New creates the collectors and registers them on reg (nil: not registered,
@@ -91,11 +93,12 @@ func New(reg prometheus.Registerer) *Metrics {
 		HeldNotifications: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "korelay_held_notifications", Help: "Notifications held by quiet hours and digests, by kind (quiet, digest).",
 		}, []string{"kind"}),
+		Budget: newBudgetGauges(),
 	}
 	if reg != nil {
 		reg.MustRegister(m.Events, m.RuleMatches, m.Notifications, m.KoreRequests,
 			m.KoreRequestDuration, m.DeadLetters, m.ConfigLastReloadSuccessful, m.BudgetWait,
-			m.JournalDropped, m.HeldNotifications)
+			m.JournalDropped, m.HeldNotifications, m.Budget)
 	}
 	return m
 }

@@ -1,8 +1,10 @@
 package metrics
 
 import (
+	"maps"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -58,4 +60,62 @@ func TestInstrumentKoreCountsByEndpointAndCode(t *testing.T) {
 			t.Errorf("%s not registered", want)
 		}
 	}
+}
+
+func TestBudgetGaugesExportTheReaderAtScrape(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		reading *BudgetReading // nil: no reader
+		want    map[string]float64
+	}{
+		{name: "no budget", want: map[string]float64{}},
+		{name: "both windows limited", reading: &BudgetReading{Minute: 3, Hour: 40, PerMinute: 600, PerHour: 18000},
+			want: map[string]float64{
+				"korelay_budget_used/minute": 3, "korelay_budget_used/hour": 40,
+				"korelay_budget_limit/minute": 600, "korelay_budget_limit/hour": 18000,
+			}},
+		{name: "hour unlimited", reading: &BudgetReading{Minute: 1, Hour: 1, PerMinute: 60},
+			want: map[string]float64{
+				"korelay_budget_used/minute": 1, "korelay_budget_used/hour": 1, "korelay_budget_limit/minute": 60,
+			}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			reg := prometheus.NewRegistry()
+			m := New(reg)
+			if tc.reading != nil {
+				r := *tc.reading
+				m.Budget.Read(func() BudgetReading { return r })
+			}
+			if got := budgetSeries(t, reg); !maps.Equal(got, tc.want) {
+				t.Errorf("exported %v, want %v", got, tc.want)
+			}
+			m.Budget.Read(nil)
+			if got := budgetSeries(t, reg); len(got) != 0 {
+				t.Errorf("after Read(nil) exported %v, want nothing", got)
+			}
+		})
+	}
+}
+
+// budgetSeries gathers reg's budget gauges as "name/window" → value.
+func budgetSeries(t *testing.T, reg *prometheus.Registry) map[string]float64 {
+	t.Helper()
+	families, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]float64{}
+	for _, f := range families {
+		if !strings.HasPrefix(f.GetName(), "korelay_budget_") || f.GetName() == "korelay_budget_wait_seconds" {
+			continue
+		}
+		for _, m := range f.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if l.GetName() == "window" {
+					got[f.GetName()+"/"+l.GetValue()] = m.GetGauge().GetValue()
+				}
+			}
+		}
+	}
+	return got
 }

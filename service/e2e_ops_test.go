@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/nats-io/nats.go"
+
 	"github.com/korelay/korelay/adapters/dryrun"
 	"github.com/korelay/korelay/config"
 	"github.com/korelay/korelay/kore"
@@ -132,4 +134,53 @@ func TestE2EExampleConfigRunsInDryRun(t *testing.T) {
 		}
 		return false
 	}, func() string { return "dry-run output:\n" + out.String() + "\nwant a line " + string(wantJSON) })
+}
+
+// korelay_budget_used and korelay_budget_limit report the Kore budget in
+// use: the limits from kore.budget and, after some calls, at least those
+// calls (the shared budget counts what replicas leased, the local one
+// exactly what was called).
+func TestE2EBudgetMetrics(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name  string
+		nats  string
+		exact bool
+	}{
+		{name: "shared budget (JetStream)"},
+		{name: "local budget (core NATS)", nats: "jetstream: false", exact: true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			e := startE2E(t, e2eSpec{NATS: tc.nats, Rules: personalRules, Kore: "budget: {per_minute: 120, per_hour: 5000}"})
+			nc, err := nats.Connect(e.svc.NATSURL())
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer nc.Close()
+			const events = 4
+			for _, p := range personalPayloads(events) {
+				if err := nc.Publish("people.all", []byte(p)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := nc.Flush(); err != nil {
+				t.Fatal(err)
+			}
+			calls := len(e.waitCalls(events))
+			page := e.metrics()
+			for window, limit := range map[string]float64{"minute": 120, "hour": 5000} {
+				if v, ok := metricValue(page, "korelay_budget_limit", `window="`+window+`"`); !ok || v != limit {
+					t.Errorf(`korelay_budget_limit{window=%q} = %v (found: %v), want %v`, window, v, ok, limit)
+				}
+				v, ok := metricValue(page, "korelay_budget_used", `window="`+window+`"`)
+				switch {
+				case !ok:
+					t.Errorf(`/metrics lacks korelay_budget_used{window=%q}`, window)
+				case tc.exact && v != float64(calls), !tc.exact && v < float64(calls):
+					t.Errorf(`korelay_budget_used{window=%q} = %v after %d calls (exact: %v)`, window, v, calls, tc.exact)
+				}
+			}
+		})
+	}
 }

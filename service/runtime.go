@@ -16,6 +16,7 @@ import (
 
 	"github.com/korelay/korelay/adapters/delivery"
 	"github.com/korelay/korelay/broker"
+	"github.com/korelay/korelay/metrics"
 	"github.com/korelay/korelay/triggers/cron"
 	"github.com/korelay/korelay/triggers/webhook"
 )
@@ -289,4 +290,11 @@ func (rt *runtime) close() {
 		rt.server.Shutdown()
 		rt.server.WaitForShutdown()
 	}
+}
+
+// budgetReading is the budget in use now, for korelay_budget_used and
+// korelay_budget_limit.
+func (rt *runtime) budgetReading() metrics.BudgetReading {
+	u := rt.usage.Usage()
+	return metrics.BudgetReading{Minute: u.Minute, Hour: u.Hour, PerMinute: u.PerMinute, PerHour: u.PerHour}
 }

@@ -171,6 +171,8 @@ func (s *Service) Run(ctx context.Context) error {
 	rt.launch(ctx)
 	s.running.Store(rt)
 	defer s.running.Store(nil)
+	s.metrics.Budget.Read(rt.budgetReading)
+	defer s.metrics.Budget.Read(nil)
 	s.ready.Store(true)
 	if s.opts.Ready != nil {
 		close(s.opts.Ready)
