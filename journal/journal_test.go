@@ -156,6 +156,41 @@ func TestMemoryKeepsTheLatestEvents(t *testing.T) {
 	}
 }
 
+// A new event takes over the forgotten one's room: it starts empty, and
+// records handed out before stay as they were.
+func TestMemoryReusesTheForgottenEventsRoom(t *testing.T) {
+	now := time.Now()
+	m := journal.NewMemory(2, func() time.Time { return now })
+	add := func(id string, n int) {
+		for i := range n {
+			m.Add([]journal.Record{{Kind: journal.KindCall, EventID: id, Time: now.Add(time.Duration(i))}})
+		}
+	}
+	add("a", 3)
+	add("b", 1)
+	before := m.Records("a")
+	add("c", 1) // forgets a
+	add("d", 2) // forgets b
+	add("e", 1) // forgets c
+	if got := m.Records("a"); got != nil {
+		t.Errorf("Records(a) after it was forgotten = %v", got)
+	}
+	for id, want := range map[string]int{"d": 2, "e": 1} {
+		recs := m.Records(id)
+		if len(recs) != want {
+			t.Errorf("Records(%s) has %d records, want %d: %+v", id, len(recs), want, recs)
+		}
+		for _, r := range recs {
+			if r.EventID != id {
+				t.Errorf("Records(%s) holds a record of %s", id, r.EventID)
+			}
+		}
+	}
+	if len(before) != 3 || before[0].EventID != "a" || before[2].EventID != "a" {
+		t.Errorf("records of a handed out earlier changed: %+v", before)
+	}
+}
+
 // Records written to the journal stream are read back by event id; an id
 // that is not a subject token is hashed into one.
 func TestStreamRoundTrip(t *testing.T) {

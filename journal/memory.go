@@ -86,27 +86,35 @@ func (m *Memory) Add(recs []Record) {
 func (m *Memory) keep(r Record) {
 	recs, ok := m.events[r.EventID]
 	if !ok {
-		m.admit(r.EventID)
-	}
-	if recs == nil {
-		recs = make([]Record, 0, eventRecords)
+		recs = m.admit(r.EventID)
 	}
 	if len(recs) < maxEventRecords {
 		m.events[r.EventID] = append(recs, r)
 	}
 }
 
-// admit makes room for a new event, forgetting the oldest.
-func (m *Memory) admit(id string) {
+// admit makes room for a new event, forgetting the oldest, and returns
+// the empty slice to keep its records in: the oldest's, cleared, when it
+// is of the usual size, so that a busy korelay does not allocate one per
+// event.
+func (m *Memory) admit(id string) []Record {
+	var recs []Record
 	if len(m.ring) < m.cap {
 		m.ring = append(m.ring, id)
-		m.events[id] = nil
-		return
+	} else {
+		oldest := m.ring[m.head]
+		if old := m.events[oldest]; cap(old) == eventRecords {
+			clear(old[:cap(old)])
+			recs = old[:0]
+		}
+		delete(m.events, oldest)
+		m.ring[m.head] = id
+		m.head = (m.head + 1) % m.cap
 	}
-	delete(m.events, m.ring[m.head])
-	m.ring[m.head] = id
-	m.head = (m.head + 1) % m.cap
-	m.events[id] = nil
+	if recs == nil {
+		recs = make([]Record, 0, eventRecords)
+	}
+	return recs
 }
 
 func (m *Memory) countMatches(r Record) {
