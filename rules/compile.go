@@ -295,16 +295,8 @@ func (c *compiler) compileOn(f *fileCtx, r *Rule, fd field) {
 func (c *compiler) compileCron(f *fileCtx, r *Rule, t field, fields map[string]field) {
 	loc := time.UTC
 	if tz, ok := fields["timezone"]; ok {
-		if s, ok := f.scalar(tz, "on.timezone"); ok {
-			l, err := time.LoadLocation(s)
-			switch {
-			case s == "Local":
-				f.errorf(resolve(tz.val), "on.timezone: %q depends on the machine; name a zone such as Europe/Berlin", s)
-			case err != nil:
-				f.errorf(resolve(tz.val), "on.timezone: unknown time zone %q", s)
-			default:
-				loc = l
-			}
+		if l, ok := c.zone(f, tz, "on.timezone"); ok {
+			loc = l
 		}
 	}
 	r.On.Timezone = loc
