@@ -88,10 +88,8 @@ func (st *evalState) render(r *Rule, withItem bool) (msg, key string, err error)
 	if msg, err = r.message.render(st, withItem); err != nil {
 		return "", "", err
 	}
-	if r.dedupKey != nil {
-		if key, err = r.dedupKey.render(st, withItem); err != nil {
-			return "", "", err
-		}
+	if key, err = st.renderKey(r, withItem); err != nil {
+		return "", "", err
 	}
 	return msg, key, nil
 }
