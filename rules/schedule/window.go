@@ -8,9 +8,6 @@ import (
 	"time"
 )
 
-// secondsPerDay is the length of a wall-clock day.
-const secondsPerDay = 24 * 60 * 60
-
 // Window is a daily span of wall-clock time, such as quiet hours: from
 // Start up to, not including, End. It crosses midnight when End is earlier
 // than Start ("22:00-07:00"). It is immutable and safe for concurrent use.
