@@ -14,8 +14,6 @@ import (
 	"strings"
 
 	"gopkg.in/yaml.v3"
-
-	"github.com/korelay/korelay/internal/yamlerr"
 )
 
 // loadDatasets reads every dataset of env; it returns data.NAME values and
@@ -171,10 +169,7 @@ func lineCol(src []byte, off int) (int, int) {
 func decodeDatasetYAML(src []byte) (any, error) {
 	var doc yaml.Node
 	if err := yaml.Unmarshal(src, &doc); err != nil {
-		line, col, msg := yamlerr.Locate(src, err)
-		if msg != yamlerr.TabInIndentation {
-			msg = "YAML syntax error: " + msg
-		}
+		line, col, msg := yamlSyntax(src, err)
 		return nil, &positionError{line: line, col: col, err: errors.New(msg)}
 	}
 	if len(doc.Content) == 0 {

@@ -220,9 +220,17 @@ func (c *compiler) loadFile(name string, src []byte) []*ruleNode {
 
 // yamlError reports a YAML syntax error in src.
 func (c *compiler) yamlError(name string, src []byte, err error) {
-	line, col, msg := yamlerr.Locate(src, err)
+	line, col, msg := yamlSyntax(src, err)
+	c.errs.addErr(pos{file: name, line: line, col: col}, err, "%s", msg)
+}
+
+// yamlSyntax locates yaml.v3's syntax error err in src (see
+// yamlerr.Locate) and words it for rule and dataset files: "YAML syntax
+// error: ...", or yamlerr.TabInIndentation as it is.
+func yamlSyntax(src []byte, err error) (line, col int, msg string) {
+	line, col, msg = yamlerr.Locate(src, err)
 	if msg != yamlerr.TabInIndentation {
 		msg = "YAML syntax error: " + msg
 	}
-	c.errs.addErr(pos{file: name, line: line, col: col}, err, "%s", msg)
+	return line, col, msg
 }
