@@ -77,13 +77,23 @@ func (c *compiler) compileGroups(f *fileCtx, r *Rule, fd field) {
 
 func (c *compiler) compileMessage(f *fileCtx, r *Rule, fd field, kind string, withItem bool) {
 	what := "notify." + kind
-	v := resolve(fd.val)
-	if v.Kind != yaml.ScalarNode || v.ShortTag() == "!!null" || v.Value == "" {
-		f.errorf(v, "%s: expected a template string, found %s", what, describe(v))
+	v, ok := templateSource(f, fd, what)
+	if !ok {
 		return
 	}
 	r.MessageType, r.Message = kind, v.Value
 	r.message = c.compileTemplate(r.Name, what, v.Value, f.valuePos(v), kind == "script", withItem)
+}
+
+// templateSource returns the node of a message template (text or
+// script), reporting anything but a non-empty string.
+func templateSource(f *fileCtx, fd field, what string) (*yaml.Node, bool) {
+	v := resolve(fd.val)
+	if v.Kind != yaml.ScalarNode || v.ShortTag() == "!!null" || v.Value == "" {
+		f.errorf(v, "%s: expected a template string, found %s", what, describe(v))
+		return v, false
+	}
+	return v, true
 }
 
 func (c *compiler) compileDedup(f *fileCtx, r *Rule, fd field, withItem bool) {

@@ -184,9 +184,8 @@ func (c *compiler) compileDigestPeriod(f *fileCtx, at *yaml.Node, r *Rule, spec 
 // compileDigestMessage compiles the digest's text or script template.
 func (c *compiler) compileDigestMessage(f *fileCtx, r *Rule, spec *Digest, fd field, kind string) (string, *tmpl) {
 	what := "digest." + kind
-	v := resolve(fd.val)
-	if v.ShortTag() == "!!null" || v.Value == "" || v.Content != nil {
-		f.errorf(v, "%s: expected a template string, found %s", what, describe(v))
+	v, ok := templateSource(f, fd, what)
+	if !ok {
 		return kind, nil
 	}
 	spec.MessageType, spec.Message = kind, v.Value
