@@ -111,13 +111,9 @@ func (c *compiler) compileTemplateIn(rule, what, src string, at valuePos, js boo
 	return tp
 }
 
-// escaperOf returns the escaper of action n.
-func (tp *tmpl) escaperOf(n *parse.ActionNode) escaper {
-	if tp.escapers == nil {
-		return escText
-	}
-	return tp.escapers[n]
-}
+// escaperOf returns the escaper of action n: escText, the zero escaper,
+// in a text template, whose escapers are nil.
+func (tp *tmpl) escaperOf(n *parse.ActionNode) escaper { return tp.escapers[n] }
 
 // parseErrorRE matches text/template's parse errors: "template: NAME:LINE: MSG".
 var parseErrorRE = regexp.MustCompile(`^template: [^:]*:(\d+): (.*)$`)
@@ -144,10 +140,7 @@ func fastSegments(root *parse.ListNode, escapers map[*parse.ActionNode]escaper) 
 			if len(n.Pipe.Decl) != 0 || len(n.Pipe.Cmds) != 1 || len(n.Pipe.Cmds[0].Args) != 1 {
 				return nil
 			}
-			esc := escText
-			if escapers != nil {
-				esc = escapers[n]
-			}
+			esc := escapers[n] // escText for a text template (nil escapers)
 			switch f := n.Pipe.Cmds[0].Args[0].(type) {
 			case *parse.FieldNode:
 				segs = append(segs, segment{path: f.Ident, node: f, esc: esc})
