@@ -13,8 +13,10 @@ func TestStartWritesAProfile(t *testing.T) {
 		t.Fatal(err)
 	}
 	stop()
-	if st, err := os.Stat(file); err != nil || st.Size() == 0 {
-		t.Errorf("profile %s: %v, size %d", file, err, st.Size())
+	if st, err := os.Stat(file); err != nil {
+		t.Errorf("profile %s: %v", file, err)
+	} else if st.Size() == 0 {
+		t.Errorf("profile %s is empty", file)
 	}
 	if stop, err := Start(""); err != nil {
 		t.Errorf("Start(\"\") = %v", err)
