@@ -63,8 +63,8 @@ func (b *Broker) subjectsChanged() <-chan struct{} {
 }
 
 // ensureIngest creates the ingest stream or brings its subjects, duplicate
-// window and max age up to date, leaving other settings an operator may have
-// changed (replicas, limits) alone.
+// window, max age and replicas up to date, leaving other settings an
+// operator may have changed (limits) alone.
 func (b *Broker) ensureIngest(ctx context.Context, subjects []string) error {
 	name := b.opts.Stream
 	s, err := b.js.Stream(ctx, name)
