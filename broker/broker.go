@@ -280,12 +280,6 @@ func Open(ctx context.Context, nc *nats.Conn, opts Options) (*Broker, error) {
 // Stream is the name of the ingest stream.
 func (b *Broker) Stream() string { return b.opts.Stream }
 
-// Ledger is the idempotency ledger.
-func (b *Broker) Ledger() *Ledger { return b.ledger }
-
-// CronState is the store of cron rules' last fire times.
-func (b *Broker) CronState() *CronState { return b.cron }
-
 // eventIDOf is the id of the event stored at seq in stream.
 func eventIDOf(stream string, seq uint64) string {
 	return strings.ToLower(stream) + "-" + strconv.FormatUint(seq, 10)

@@ -9,7 +9,7 @@ import (
 
 func TestLedgerSeenRecordExpiry(t *testing.T) {
 	b, _ := setup(t, Options{})
-	l := b.Ledger()
+	l := b.ledger
 	ctx := context.Background()
 	keys := []string{"order-shipped:42:ann@example.com", "weekly report/ü:bob@example.com", ""}
 	check := func(name string, want ...bool) {
@@ -44,7 +44,7 @@ func TestLedgerSeenRecordExpiry(t *testing.T) {
 
 func TestLedgerManyKeysBothReadPaths(t *testing.T) {
 	b, _ := setup(t, Options{})
-	l := b.Ledger()
+	l := b.ledger
 	ctx := context.Background()
 	const n = 2500 // spans three batched gets
 	keys := make([]string, n)
@@ -83,7 +83,7 @@ func TestLedgerManyKeysBothReadPaths(t *testing.T) {
 func TestLedgerRecordRejectsTTL(t *testing.T) {
 	b, _ := setup(t, Options{})
 	for _, ttl := range []time.Duration{0, -time.Second, MaxDedupWindow + time.Second} {
-		if err := b.Ledger().Record(context.Background(), []string{"k"}, ttl); err == nil {
+		if err := b.ledger.Record(context.Background(), []string{"k"}, ttl); err == nil {
 			t.Errorf("Record with ttl %s succeeded", ttl)
 		}
 	}
@@ -94,7 +94,7 @@ func BenchmarkLedger(b *testing.B) {
 	for _, n := range []int{1000, 1} {
 		b.Run(fmt.Sprintf("keys=%d", n), func(b *testing.B) {
 			br, _ := setup(b, Options{})
-			l := br.Ledger()
+			l := br.ledger
 			ctx := context.Background()
 			keys := make([]string, n)
 			b.ResetTimer()
