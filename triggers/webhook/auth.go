@@ -67,9 +67,8 @@ func newVerifier(a Auth, tolerance time.Duration) (verifier, string, error) {
 
 // checkAuth reports every problem of a, as "auth.FIELD: message".
 func checkAuth(a Auth) error {
-	spec := hookspec.Auth{Type: a.Type, Secrets: a.Secrets, Header: a.Header, Prefix: a.Prefix, Encoding: a.Encoding}
 	var errs []error
-	for _, p := range hookspec.CheckAuth(spec) {
+	for _, p := range hookspec.CheckAuth(a) {
 		errs = append(errs, fmt.Errorf("%s: %s", p.Path(len(a.Secrets)), p.Message))
 	}
 	return errors.Join(errs...)
