@@ -18,8 +18,8 @@ import (
 	"github.com/korelay/korelay/triggers/webhook/hookspec"
 )
 
-// Handler serves POST /hooks/NAME for a fixed set of hooks. It is safe for
-// concurrent use.
+// Handler serves POST /hooks/NAME for its set of hooks, which Update
+// replaces on a reload. It is safe for concurrent use.
 type Handler struct {
 	hooks          atomic.Pointer[map[string]*hook] // replaced whole by Update
 	tolerance      time.Duration
