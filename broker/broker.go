@@ -7,12 +7,15 @@
 // Events flow through one ingest stream (default KORELAY) that captures the
 // rules' NATS subjects plus korelay's own webhook and cron subjects. A durable
 // pull consumer shared by every korelay replica hands each event to a
-// Handler, which answers Ack, Nak or Term. With ExternalStream set, the
-// operator's NATS subjects are consumed from their existing stream instead.
+// Handler, which settles it with Ack, Nak or Term. With ExternalStream set,
+// the operator's NATS subjects are consumed from their existing stream
+// instead. Transport puts this (Broker) behind one interface with the two
+// modes that store nothing: Core (plain core NATS, at-most-once) and
+// Observer (a dry run's, which changes nothing shared).
 //
 // The package returns errors. It logs only connection events (on the logger
-// given to Connect) and, from Consume, what no caller could be told
-// (Options.Logger).
+// given to Connect) and, from Consume and the held store's Release, what no
+// caller could be told (Options.Logger, HeldOptions.Logger).
 package broker
 
 import (
@@ -93,7 +96,7 @@ type Options struct {
 	// AckWait, then at least 1m, then at least 5m.
 	BackOff []time.Duration
 	// MaxAckPending bounds events in flight (delivered, not yet acked) per
-	// consumer; Consume runs at most this many handlers at once.
+	// consumer; Consume keeps at most this many events unsettled at once.
 	MaxAckPending int
 	// DrainTimeout bounds how long Consume waits for in-flight handlers
 	// after its context ends; then their context is cancelled.
@@ -115,8 +118,9 @@ type Options struct {
 	// whose handler asked for redelivery on its last allowed delivery (for
 	// metrics: the handler never sees that dead letter).
 	OnExhausted func(eventID string)
-	// Logger receives what Consume cannot return: interrupted pulls and a
-	// failure to dead-letter an event on its last delivery. Nil discards.
+	// Logger receives what Consume cannot return (interrupted pulls, a
+	// failure to dead-letter an event on its last delivery) and what the
+	// held store's Release cannot return. Nil discards.
 	Logger *slog.Logger
 }
 
