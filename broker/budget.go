@@ -273,7 +273,7 @@ func (b *SharedBudget) renew(now time.Time) (time.Time, error) {
 			b.lease, b.usage = l, st.usage(now, b)
 			return time.Time{}, nil
 		}
-		if !errors.Is(err, jetstream.ErrKeyExists) && !isWrongLastSequence(err) {
+		if !lostRace(err) {
 			return time.Time{}, fmt.Errorf("budget: lease: %w", err)
 		}
 		// Another replica leased meanwhile: read again.
@@ -305,7 +305,7 @@ func (b *SharedBudget) Pause(t time.Time) {
 		if err == nil {
 			return
 		}
-		if !errors.Is(err, jetstream.ErrKeyExists) && !isWrongLastSequence(err) {
+		if !lostRace(err) {
 			if b.opts.OnError != nil {
 				b.opts.OnError(fmt.Errorf("budget: pause: %w", err))
 			}

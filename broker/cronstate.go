@@ -57,7 +57,7 @@ func (c *CronState) SetLastFired(ctx context.Context, rule string, t time.Time) 
 		if err == nil {
 			return nil
 		}
-		if !errors.Is(err, jetstream.ErrKeyExists) && !isWrongLastSequence(err) {
+		if !lostRace(err) {
 			return fmt.Errorf("cron state %s: %w", rule, err)
 		}
 		// Lost a race with another replica: read again.
@@ -79,8 +79,13 @@ func (c *CronState) get(ctx context.Context, rule string) (time.Time, uint64, bo
 	return t, e.Revision(), true, nil
 }
 
-// isWrongLastSequence reports a failed compare-and-set update.
-func isWrongLastSequence(err error) bool {
+// lostRace reports a compare-and-set write to a KV key that another writer
+// got in before: a Create of a key that exists, or an Update of a revision
+// no longer the last.
+func lostRace(err error) bool {
+	if errors.Is(err, jetstream.ErrKeyExists) {
+		return true
+	}
 	var apiErr *jetstream.APIError
 	return errors.As(err, &apiErr) &&
 		(apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequence ||
