@@ -445,3 +445,43 @@ func TestConsumeWaitsForHandlersPastDrainTimeout(t *testing.T) {
 		})
 	}
 }
+
+// A reload in core-NATS mode subscribes to new subjects at once and stops
+// delivering those no rule uses any more.
+func TestCoreUpdateSubjects(t *testing.T) {
+	nc := connect(t, startServer(t))
+	core, err := NewCore(nc, Options{Subjects: []string{"orders.>"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, got := collect(ack)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- core.Consume(ctx, h) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("Consume = %v", err)
+		}
+	})
+	<-core.Started()
+	pub := func(subject string) { // on nc, so the server sees it after the (un)subscriptions
+		t.Helper()
+		if err := nc.Publish(subject, []byte("{}")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	pub("orders.1")
+	if m := receive(t, got, 5*time.Second); m.Subject != "orders.1" {
+		t.Fatalf("before the update got %s", m.Subject)
+	}
+	if err := core.UpdateSubjects(context.Background(), []string{"hr.>"}); err != nil {
+		t.Fatal(err)
+	}
+	pub("orders.2")
+	pub("hr.1")
+	if m := receive(t, got, 5*time.Second); m.Subject != "hr.1" {
+		t.Errorf("after the update got %s, want hr.1 (orders.> is no longer used)", m.Subject)
+	}
+	expectNone(t, got, 200*time.Millisecond)
+}
