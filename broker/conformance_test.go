@@ -49,6 +49,11 @@ func TestLedgerConformance(t *testing.T) {
 			if got, err := l.Seen(ctx, nil); err != nil || len(got) != 0 {
 				t.Errorf("Seen(nil) = %v, %v", got, err)
 			}
+			short, cancel := context.WithTimeout(ctx, time.Second)
+			defer cancel()
+			if err := l.Record(short, nil, time.Hour); err != nil {
+				t.Errorf("Record(nil) = %v, want nil at once", err)
+			}
 		})
 	}
 }
