@@ -281,3 +281,52 @@ func TestHeldJetStreamSweepReleasesOrphans(t *testing.T) {
 	}
 	eventuallyHeld(t, h, 0)
 }
+
+// A replica that dies while releasing a slot (its connection gone, the
+// slot neither acknowledged nor handed back) does not lose it: after the
+// ack wait another replica releases the slot, with every item.
+func TestHeldJetStreamReleaserDeathHandsTheSlotOver(t *testing.T) {
+	t.Parallel()
+	srv := startServer(t)
+	opts := HeldOptions{AckWait: 2 * time.Second, DrainTimeout: time.Second}
+	ncDying := connect(t, srv)
+	dying, err := NewHeldStore(context.Background(), ncDying, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	survivor, err := NewHeldStore(context.Background(), connect(t, srv), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	slot := slotIn(HeldQuiet, "", time.Second)
+	hold(t, dying, slot, "a", "1")
+	hold(t, dying, slot, "b", "2")
+
+	taken := make(chan released, 1)
+	ctx, cancel := context.WithCancel(context.Background())
+	stopped := make(chan struct{})
+	go func() {
+		defer close(stopped)
+		_ = dying.Release(ctx, func(_ context.Context, s HeldSlot, items []HeldItem, _ func(bool)) {
+			taken <- released{slot: s, items: heldKeys(items)}
+			ncDying.Close() // dies mid-release: never finishes
+		})
+	}()
+	t.Cleanup(func() { cancel(); <-stopped })
+	first := nextRelease(t, taken, 10*time.Second)
+
+	r := nextRelease(t, releaser(t, survivor, always), 10*time.Second)
+	slices.Sort(r.items)
+	if r.slot != first.slot || !slices.Equal(r.items, first.items) || len(r.items) != 2 {
+		t.Errorf("the survivor released %s %v, want %s %v", r.slot, r.items, first.slot, first.items)
+	}
+}
+
+func heldKeys(items []HeldItem) []string {
+	var keys []string
+	for _, it := range items {
+		keys = append(keys, it.Key+"="+string(it.Data))
+	}
+	slices.Sort(keys)
+	return keys
+}
