@@ -308,6 +308,9 @@ rules:
     on: {webhook: github}
     notify: {channel: slack, to: event.email, text: "{{ .event.id }}"}
     digest: {every: 1h, script: "print({{ .count }} + ' ' + {{ (index .items 0).event.id }})"}
+  - name: undigested
+    on: {nats: "shop.>"}
+    notify: {channel: slack, to: event.email, text: "{{ .event.id }}"}
 `)
 	res := s.Evaluate(&Event{ID: "ev-1", Source: SourceWebhook, Trigger: "orders", Payload: mustJSON(t, `{"id": 42, "email": "a@x"}`)})
 	if len(res.Notifications) != 1 || res.Notifications[0].Hold == nil || res.Notifications[0].Message != "42" {
@@ -332,6 +335,7 @@ rules:
 		{"shipped-daily", items[:1], DigestMessage{"text", "1 orders shipped today: 42"}},
 		{"hourly", items, DigestMessage{"script", "print(3 + ' ' + 42)"}},
 		{"gone", items, DigestMessage{"text", "3 updates:\n- 42\n- 43\n- 44"}},
+		{"undigested", items[1:], DigestMessage{"text", "2 updates:\n- 43\n- 44"}}, // the digest was reloaded away
 	}
 	for _, tt := range tests {
 		got, err := s.RenderDigest(tt.rule, tt.items, testNow)
