@@ -455,15 +455,7 @@ func TestCoreUpdateSubjects(t *testing.T) {
 		t.Fatal(err)
 	}
 	h, got := collect(ack)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- core.Consume(ctx, h) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("Consume = %v", err)
-		}
-	})
+	consumeUntilCleanup(t, core, h)
 	<-core.Started()
 	pub := func(subject string) { // on nc, so the server sees it after the (un)subscriptions
 		t.Helper()

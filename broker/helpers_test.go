@@ -133,3 +133,20 @@ func streamMsgs(t testing.TB, nc *nats.Conn, stream string) uint64 {
 	}
 	return s.CachedInfo().State.Msgs
 }
+
+// consumeUntilCleanup runs c.Consume with h until the test ends, then
+// expects it to return nil.
+func consumeUntilCleanup(t *testing.T, c interface {
+	Consume(context.Context, Handler) error
+}, h Handler) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- c.Consume(ctx, h) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("Consume = %v", err)
+		}
+	})
+}

@@ -20,15 +20,7 @@ func TestObserverTakesNothingAndFollowsSubjects(t *testing.T) {
 		t.Fatal(err)
 	}
 	h, got := collect(ack)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- o.Consume(ctx, h) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("Consume = %v", err)
-		}
-	})
+	consumeUntilCleanup(t, o, h)
 	time.Sleep(200 * time.Millisecond) // let the consumer and subscriptions register
 
 	stored := publish(t, b, "orders.eu.new", `{"id":1}`, nil)
