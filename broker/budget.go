@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -90,6 +91,10 @@ type SharedBudget struct {
 	pause  time.Time // the fleet's pause, as last watched
 	usage  Usage
 	closed bool
+	// seen is usage and pause as Usage reports them, so that a status
+	// page or a metrics scrape never waits for a renewal's round trips
+	// under mu.
+	seen atomic.Pointer[Usage]
 }
 
 // Usage is the fleet's spending as a replica last saw it.
@@ -142,6 +147,7 @@ func NewSharedBudget(ctx context.Context, js jetstream.JetStream, opts BudgetOpt
 		b.grace = min(max(b.every/2, minGrace), budgetMargin/2)
 	}
 	b.usage.PerMinute, b.usage.PerHour = opts.PerMinute, opts.PerHour
+	b.noteUsage()
 	if b.watcher, err = kv.Watch(ctx, budgetKeyPause); err != nil {
 		return nil, fmt.Errorf("budget bucket %s: watch the pause: %w", opts.Bucket, err)
 	}
@@ -170,6 +176,7 @@ func (b *SharedBudget) watchPause() {
 		b.mu.Lock()
 		if t.After(b.pause) {
 			b.pause = t
+			b.noteUsage()
 		}
 		b.mu.Unlock()
 	}
@@ -249,6 +256,7 @@ func (b *SharedBudget) renew(now time.Time) (time.Time, error) {
 	}
 	if pause.After(b.pause) {
 		b.pause = pause
+		b.noteUsage()
 	}
 	for {
 		st, rev, err := b.readState(ctx)
@@ -258,6 +266,7 @@ func (b *SharedBudget) renew(now time.Time) (time.Time, error) {
 		l, retryAt := st.grant(now, b)
 		if l.n == 0 {
 			b.usage = st.usage(now, b)
+			b.noteUsage()
 			return retryAt, nil
 		}
 		data, err := json.Marshal(st)
@@ -271,6 +280,7 @@ func (b *SharedBudget) renew(now time.Time) (time.Time, error) {
 		}
 		if err == nil {
 			b.lease, b.usage = l, st.usage(now, b)
+			b.noteUsage()
 			return time.Time{}, nil
 		}
 		if !lostRace(err) {
@@ -285,6 +295,7 @@ func (b *SharedBudget) Pause(t time.Time) {
 	b.mu.Lock()
 	if t.After(b.pause) {
 		b.pause = t
+		b.noteUsage()
 	}
 	b.mu.Unlock()
 	ctx, cancel := context.WithTimeout(context.Background(), budgetTimeout)
@@ -314,13 +325,16 @@ func (b *SharedBudget) Pause(t time.Time) {
 	}
 }
 
-// Usage returns the fleet's spending as this replica last saw it.
-func (b *SharedBudget) Usage() Usage {
-	b.mu.Lock()
-	defer b.mu.Unlock()
+// Usage returns the fleet's spending as this replica last saw it. It
+// does not wait for a renewal under way.
+func (b *SharedBudget) Usage() Usage { return *b.seen.Load() }
+
+// noteUsage publishes usage and pause for Usage. The caller holds b.mu
+// (or has not shared b yet).
+func (b *SharedBudget) noteUsage() {
 	u := b.usage
 	u.PausedUntil = b.pause
-	return u
+	b.seen.Store(&u)
 }
 
 func (b *SharedBudget) readPause(ctx context.Context) (time.Time, error) {

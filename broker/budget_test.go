@@ -123,3 +123,32 @@ func TestSharedBudgetPauseHoldsEveryReplica(t *testing.T) {
 		t.Errorf("usage pause %v, want %v", u.PausedUntil, until)
 	}
 }
+
+// Usage reports what the last lease saw, and answers at once even while a
+// renewal holds the budget (a status page or a metrics scrape must not
+// wait for NATS round trips).
+func TestSharedBudgetUsageDoesNotWaitForARenewal(t *testing.T) {
+	b := newSharedBudgets(t, 1, BudgetOptions{PerMinute: 600, PerHour: 18000, Burst: 3})[0]
+	if u := b.Usage(); u.Minute != 0 || u.PerMinute != 600 || u.PerHour != 18000 {
+		t.Errorf("fresh usage = %+v, want limits 600 and 18000 and nothing spent", u)
+	}
+	if ok, _ := b.Reserve(time.Now()); !ok {
+		t.Fatal("first call refused")
+	}
+	want := b.Usage()
+	if want.Minute < 1 || want.Hour < 1 {
+		t.Errorf("usage after a lease = %+v, want the lease counted", want)
+	}
+	b.mu.Lock() // as a renewal waiting for NATS does
+	defer b.mu.Unlock()
+	got := make(chan Usage, 1)
+	go func() { got <- b.Usage() }()
+	select {
+	case u := <-got:
+		if u != want {
+			t.Errorf("usage = %+v, want %+v", u, want)
+		}
+	case <-time.After(2 * time.Second):
+		t.Fatal("Usage waited for the budget's lock")
+	}
+}
