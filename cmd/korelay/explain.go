@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
@@ -31,6 +32,9 @@ func cmdExplain(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	cfg, err := loadConfig(*file, stderr)
 	if err != nil {
 		return err
+	}
+	if strings.HasPrefix(id, broker.DryRunEventPrefix) {
+		return fmt.Errorf("event %s is a dry run's: a dry run records nothing shared; its story is on that korelay's status page, http://%s/events/%s", id, cfg.HTTP.Listen, id)
 	}
 	if !cfg.NATS.UseJetStream() {
 		return fmt.Errorf("%s: nats.jetstream is false: core NATS keeps no journal (the status page of a running korelay shows its latest events)", cfg.File)

@@ -152,6 +152,10 @@ func TestExplainUnknownEventAndUsage(t *testing.T) {
 	if code, _, stderr := korelay(t, "explain", "-config", file); code != 2 || !strings.Contains(stderr, "name one event id") {
 		t.Errorf("no id: exit %d, stderr %q", code, stderr)
 	}
+	if code, _, stderr := korelay(t, "explain", "-config", file, "dryrun-7Xy"); code != 1 ||
+		!strings.Contains(stderr, "a dry run's") || !strings.Contains(stderr, "/events/dryrun-7Xy") {
+		t.Errorf("a dry run's event: exit %d, stderr %q; want a pointer to the dry run's status page", code, stderr)
+	}
 	core := writeFileIn(t, t.TempDir(), "korelay.yaml", "rules: [./r.yaml]\nnats:\n  jetstream: false\n")
 	if code, _, stderr := korelay(t, "explain", "-config", core, "core-1"); code != 1 || !strings.Contains(stderr, "core NATS keeps no journal") {
 		t.Errorf("core NATS: exit %d, stderr %q", code, stderr)
