@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -304,5 +305,47 @@ func TestE2EClusterCronFiresOnceThroughDeaths(t *testing.T) {
 	t.Logf("%d distinct fires in about %d seconds with a node and a replica dying", fired, seconds)
 	if fired < seconds-3 {
 		t.Errorf("%d fires in %d seconds: fires were lost", fired, seconds)
+	}
+}
+
+// An operator who moves a running deployment from nats.replicas: 1 to 3
+// restarts korelay with the new value: every stream and bucket korelay
+// keeps (events, dead letters, ledger, cron state, budget, held
+// notifications, journal) is raised to three replicas, and events flow.
+func TestE2EClusterReplicasRaisedOnRestart(t *testing.T) {
+	t.Parallel()
+	cluster := startCluster(t)
+	fake := koretest.Start(t)
+	spec := e2eSpec{NATSURL: cluster.url(), Fake: fake, Rules: personalRules, Extra: teamGroup}
+	first := startE2E(t, spec)
+	first.publish("people.x", `{"n": 1, "email": "ann@example.com"}`)
+	first.waitCalls(1)
+	first.stop()
+
+	spec.NATS = "replicas: 3"
+	second := startE2E(t, spec)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	js := second.jetstream()
+	var names []string
+	for name := range js.StreamNames(ctx).Name() {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	if len(names) < 7 {
+		t.Errorf("korelay keeps %d streams on the cluster (%v), want at least 7", len(names), names)
+	}
+	for _, name := range names {
+		s, err := js.Stream(ctx, name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r := s.CachedInfo().Config.Replicas; r != 3 {
+			t.Errorf("stream %s has %d replicas after a restart with nats.replicas: 3", name, r)
+		}
+	}
+	second.publish("people.x", `{"n": 2, "email": "bob@example.com"}`)
+	if got := identitiesOf(second.waitCalls(2)); len(got) != 2 {
+		t.Errorf("Kore was called for %v, want ann and bob", got)
 	}
 }
