@@ -15,20 +15,34 @@ import (
 	"github.com/korelay/korelay/broker"
 )
 
-// withStore runs fn on a korelay store in dataDir, as `korelay run` left
-// it: the ingest stream capturing orders.>, and the dead-letter stream.
-func withStore(t *testing.T, dataDir string, fn func(b *broker.Broker)) {
+// openStore starts an embedded NATS server on the JetStream store in
+// dataDir and connects to it. Call stop before a korelay command opens
+// the same store.
+func openStore(t *testing.T, dataDir string) (nc *nats.Conn, stop func()) {
 	t.Helper()
 	srv, err := broker.StartEmbedded(broker.EmbeddedOptions{Port: -1, StoreDir: dataDir})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer func() { srv.Shutdown(); srv.WaitForShutdown() }()
-	nc, err := nats.Connect(srv.ClientURL())
+	nc, err = nats.Connect(srv.ClientURL())
 	if err != nil {
+		srv.Shutdown()
+		srv.WaitForShutdown()
 		t.Fatal(err)
 	}
-	defer nc.Close()
+	return nc, func() {
+		nc.Close()
+		srv.Shutdown()
+		srv.WaitForShutdown()
+	}
+}
+
+// withStore runs fn on a korelay store in dataDir, as `korelay run` left
+// it: the ingest stream capturing orders.>, and the dead-letter stream.
+func withStore(t *testing.T, dataDir string, fn func(b *broker.Broker)) {
+	t.Helper()
+	nc, stop := openStore(t, dataDir)
+	defer stop()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	b, err := broker.New(ctx, nc, broker.Options{Subjects: []string{"orders.>"}})
@@ -76,16 +90,8 @@ func TestDLQLeavesStreamAloneAndIgnoresRules(t *testing.T) {
 			if code != 0 || !strings.Contains(stdout, "replayed 1 event\n") {
 				t.Fatalf("dlq replay: exit %d\nstdout %q\nstderr %q", code, stdout, stderr)
 			}
-			srv, err := broker.StartEmbedded(broker.EmbeddedOptions{Port: -1, StoreDir: dataDir})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer func() { srv.Shutdown(); srv.WaitForShutdown() }()
-			nc, err := nats.Connect(srv.ClientURL())
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer nc.Close()
+			nc, stop := openStore(t, dataDir)
+			defer stop()
 			js, _ := nc.JetStream()
 			info, err := js.StreamInfo(broker.DefaultStream)
 			if err != nil {

@@ -9,7 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/korelay/korelay/broker"
@@ -61,16 +60,8 @@ func seedJournal(t *testing.T) string {
 // writeJournal writes recs to the journal stream of the store in dataDir.
 func writeJournal(t *testing.T, dataDir string, recs []journal.Record) {
 	t.Helper()
-	srv, err := broker.StartEmbedded(broker.EmbeddedOptions{Port: -1, StoreDir: dataDir})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { srv.Shutdown(); srv.WaitForShutdown() }()
-	nc, err := nats.Connect(srv.ClientURL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
+	nc, stop := openStore(t, dataDir)
+	defer stop()
 	js, _ := jetstream.New(nc)
 	if _, err := journal.EnsureStream(context.Background(), js, journal.StreamOptions{}); err != nil {
 		t.Fatal(err)
