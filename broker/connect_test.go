@@ -1,13 +1,13 @@
 package broker
 
 import (
-	"bytes"
 	"context"
 	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/korelay/korelay/internal/syncbuf"
 )
 
 func TestConnectFailureIsClearAndRedacted(t *testing.T) {
@@ -38,7 +38,7 @@ func TestConnectFailureIsClearAndRedacted(t *testing.T) {
 
 func TestConnectLogsConnectionEvents(t *testing.T) {
 	s := startServer(t)
-	var buf syncBuffer
+	var buf syncbuf.Buffer
 	nc, err := Connect(context.Background(), ConnectOptions{
 		URL:    s.ClientURL(),
 		Token:  "not-logged", // a server without auth ignores it
@@ -90,22 +90,4 @@ func TestReconnectDelay(t *testing.T) {
 		}
 		prev = base
 	}
-}
-
-// syncBuffer is a bytes.Buffer safe for the connection's callback goroutines.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/korelay/korelay/adapters/dryrun"
 	"github.com/korelay/korelay/broker"
+	"github.com/korelay/korelay/internal/syncbuf"
 	"github.com/korelay/korelay/kore"
 	"github.com/korelay/korelay/kore/koretest"
 )
@@ -103,7 +104,7 @@ func TestE2EDevicesRetryAndDeadLetter(t *testing.T) {
 // quiet-hours notifications in memory only.
 func TestE2EDryRunPrintsDeviceActions(t *testing.T) {
 	t.Parallel()
-	out := &syncBuffer{}
+	out := &syncbuf.Buffer{}
 	between, _ := quietFor(2 * time.Second)
 	dataDir := t.TempDir()
 	e := startE2E(t, e2eSpec{DryRun: true, Notifier: dryrun.New(out), DataDir: dataDir,

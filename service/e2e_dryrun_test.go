@@ -13,6 +13,7 @@ import (
 
 	"github.com/korelay/korelay/adapters/dryrun"
 	"github.com/korelay/korelay/broker"
+	"github.com/korelay/korelay/internal/syncbuf"
 )
 
 // dryRunRules notify on a webhook (with a dedup key, so a ledger entry
@@ -40,7 +41,7 @@ groups:
 `
 
 // dryRunSpec is a dry-run instance printing to out.
-func dryRunSpec(out *syncBuffer) e2eSpec {
+func dryRunSpec(out *syncbuf.Buffer) e2eSpec {
 	return e2eSpec{Rules: dryRunRules, Extra: dryRunExtra, DryRun: true, Notifier: dryrun.New(out)}
 }
 
@@ -52,7 +53,7 @@ func dryRunSpec(out *syncBuffer) e2eSpec {
 func TestE2EDryRunLeavesNoTraces(t *testing.T) {
 	t.Parallel()
 	dataDir := t.TempDir()
-	out := &syncBuffer{}
+	out := &syncbuf.Buffer{}
 	spec := dryRunSpec(out)
 	spec.DataDir = dataDir
 	dry := startE2E(t, spec)
@@ -137,7 +138,7 @@ func TestE2EDryRunBesideLiveTakesNothing(t *testing.T) {
 	}
 	t.Cleanup(func() { srv.Shutdown(); srv.WaitForShutdown() })
 	live := startE2E(t, e2eSpec{Rules: dryRunRules, Extra: dryRunExtra, NATSURL: srv.ClientURL()})
-	out := &syncBuffer{}
+	out := &syncbuf.Buffer{}
 	spec := dryRunSpec(out)
 	spec.NATSURL = srv.ClientURL()
 	dry := startE2E(t, spec)
@@ -205,7 +206,7 @@ func TestE2EDryRunBesideLiveTakesNothing(t *testing.T) {
 // sees events on its rules' subjects, through plain subscriptions.
 func TestE2EDryRunWithoutStreamSubscribes(t *testing.T) {
 	t.Parallel()
-	out := &syncBuffer{}
+	out := &syncbuf.Buffer{}
 	dry := startE2E(t, dryRunSpec(out))
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()

@@ -28,6 +28,7 @@ import (
 
 	"github.com/korelay/korelay/broker"
 	"github.com/korelay/korelay/config"
+	"github.com/korelay/korelay/internal/syncbuf"
 	"github.com/korelay/korelay/kore"
 	"github.com/korelay/korelay/kore/koretest"
 	"github.com/korelay/korelay/metrics"
@@ -81,7 +82,7 @@ type e2e struct {
 	kore   *koretest.Server
 	svc    *Service
 	reg    *prometheus.Registry
-	logs   *syncBuffer
+	logs   *syncbuf.Buffer
 	http   *http.Client
 	cancel context.CancelFunc
 	done   chan error
@@ -96,7 +97,7 @@ type e2e struct {
 // It is stopped when the test ends.
 func startE2E(t testing.TB, spec e2eSpec) *e2e {
 	t.Helper()
-	e := &e2e{t: t, spec: spec, logs: &syncBuffer{}, http: &http.Client{Timeout: 10 * time.Second}}
+	e := &e2e{t: t, spec: spec, logs: &syncbuf.Buffer{}, http: &http.Client{Timeout: 10 * time.Second}}
 	e.kore = spec.Fake
 	if e.kore == nil {
 		e.kore = koretest.Start(t, spec.KoreOptions...)
@@ -519,24 +520,6 @@ func writeFile(t testing.TB, path, text string) {
 	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
 		t.Fatal(err)
 	}
-}
-
-// syncBuffer is a bytes.Buffer safe for concurrent writers.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // logLevel is the spec's log level, debug when unset.

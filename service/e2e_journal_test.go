@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/korelay/korelay/adapters/dryrun"
+	"github.com/korelay/korelay/internal/syncbuf"
 	"github.com/korelay/korelay/journal"
 	"github.com/korelay/korelay/kore"
 	"github.com/korelay/korelay/kore/koretest"
@@ -110,7 +111,7 @@ func TestE2EDryRunJournalsInMemoryOnly(t *testing.T) {
 	e := startE2E(t, e2eSpec{
 		Extra:    "webhooks:\n  shop:\n    auth: {type: bearer, secret: tok}\n",
 		Rules:    journalRules,
-		Notifier: dryrun.New(&syncBuffer{}),
+		Notifier: dryrun.New(&syncbuf.Buffer{}),
 		DryRun:   true,
 	})
 	code, body := e.do("POST", "/hooks/shop", `{"status": "shipped", "email": "ann@example.com"}`, bearer("tok"))

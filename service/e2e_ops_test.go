@@ -13,6 +13,7 @@ import (
 
 	"github.com/korelay/korelay/adapters/dryrun"
 	"github.com/korelay/korelay/config"
+	"github.com/korelay/korelay/internal/syncbuf"
 	"github.com/korelay/korelay/kore"
 	"github.com/korelay/korelay/kore/koretest"
 )
@@ -101,7 +102,7 @@ func TestE2EExampleConfigRunsInDryRun(t *testing.T) {
 		t.Fatalf("config.example.yaml: %v", err)
 	}
 	// The example's own rules load too (a broken example fails here).
-	out := &syncBuffer{}
+	out := &syncbuf.Buffer{}
 	e := startE2E(t, e2eSpec{
 		ConfigFile: file,
 		Notifier:   dryrun.New(out),

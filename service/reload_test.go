@@ -13,6 +13,7 @@ import (
 	"github.com/korelay/korelay/adapters/dryrun"
 	"github.com/korelay/korelay/broker"
 	"github.com/korelay/korelay/config"
+	"github.com/korelay/korelay/internal/syncbuf"
 	"github.com/korelay/korelay/triggers/cron"
 )
 
@@ -29,7 +30,7 @@ func TestWatchRulesReloadsAChangeOnce(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		logs := &syncBuffer{}
+		logs := &syncbuf.Buffer{}
 		reload := make(chan struct{})
 		s, err := New(Options{
 			Config: cfg, Notifier: dryrun.New(io.Discard), Reload: reload, WatchInterval: time.Second,

@@ -1,33 +1,15 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/korelay/korelay/internal/syncbuf"
 )
-
-// syncBuffer is a bytes.Buffer safe for the command's goroutines.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
 
 // run logs the signal that stopped it, by name, before it drains.
 func TestRunLogsTheSignal(t *testing.T) {
@@ -37,7 +19,7 @@ func TestRunLogsTheSignal(t *testing.T) {
 			file := writeConfig(t, nil, "http:\n  listen: 127.0.0.1:0\nnats:\n  listen: 127.0.0.1:0\n  data_dir: "+data+"\n")
 			ctx, cancel := context.WithCancelCause(context.Background())
 			defer cancel(nil)
-			var stdout, stderr syncBuffer
+			var stdout, stderr syncbuf.Buffer
 			done := make(chan int, 1)
 			go func() { done <- run(ctx, []string{"run", "-dry-run", "-config", file}, &stdout, &stderr) }()
 			waitFor(t, &stderr, "korelay running", done)
@@ -61,7 +43,7 @@ func TestRunLogsTheSignal(t *testing.T) {
 }
 
 // waitFor waits until w holds want, failing if the command ends first.
-func waitFor(t *testing.T, w *syncBuffer, want string, done <-chan int) {
+func waitFor(t *testing.T, w *syncbuf.Buffer, want string, done <-chan int) {
 	t.Helper()
 	deadline := time.After(30 * time.Second)
 	for !strings.Contains(w.String(), want) {

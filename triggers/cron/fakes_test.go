@@ -1,7 +1,6 @@
 package cron
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -12,6 +11,7 @@ import (
 
 	"github.com/nats-io/nats.go"
 
+	"github.com/korelay/korelay/internal/syncbuf"
 	"github.com/korelay/korelay/rules/schedule"
 )
 
@@ -76,25 +76,8 @@ func (s *fakeState) get(rule string) time.Time {
 	return s.last[rule]
 }
 
-// logBuffer collects log output from several goroutines.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *logBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *logBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
-func (b *logBuffer) logger() *slog.Logger { return slog.New(slog.NewTextHandler(b, nil)) }
+// logTo is a logger writing to b.
+func logTo(b *syncbuf.Buffer) *slog.Logger { return slog.New(slog.NewTextHandler(b, nil)) }
 
 // start runs tr with jobs in the background; the returned stop cancels it
 // and checks that Run returns at once (without the fake clock advancing).

@@ -7,6 +7,8 @@ import (
 	"testing"
 	"testing/synctest"
 	"time"
+
+	"github.com/korelay/korelay/internal/syncbuf"
 )
 
 // TestLateWakeUp simulates a process suspended for hours: the injected
@@ -18,8 +20,8 @@ func TestLateWakeUp(t *testing.T) {
 		var jump atomic.Int64
 		now := func() time.Time { return time.Now().Add(time.Duration(jump.Load())) }
 		pub := &fakePublisher{}
-		var logs logBuffer
-		tr := New(pub, newFakeState(), Options{Logger: logs.logger(), Now: now})
+		var logs syncbuf.Buffer
+		tr := New(pub, newFakeState(), Options{Logger: logTo(&logs), Now: now})
 		hourly := mustParse(t, "0 * * * *", "UTC")
 		stop := start(t, tr, []Job{
 			{Rule: "windowed", Schedule: hourly, CatchUp: 2 * time.Hour},

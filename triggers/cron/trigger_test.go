@@ -12,6 +12,7 @@ import (
 
 	"github.com/nats-io/nats.go"
 
+	"github.com/korelay/korelay/internal/syncbuf"
 	"github.com/korelay/korelay/triggers"
 )
 
@@ -63,8 +64,8 @@ func TestCatchUp(t *testing.T) {
 		for _, rule := range []string{"windowed", "plain"} {
 			state.last[rule] = time.Date(2026, 6, 1, 4, 0, 0, 0, time.UTC)
 		}
-		var logs logBuffer
-		tr := New(pub, state, Options{Logger: logs.logger()})
+		var logs syncbuf.Buffer
+		tr := New(pub, state, Options{Logger: logTo(&logs)})
 		hourly := mustParse(t, "0 * * * *", "UTC")
 		stop := start(t, tr, []Job{
 			{Rule: "windowed", Schedule: hourly, CatchUp: 3 * time.Hour},
@@ -130,8 +131,8 @@ func TestPublishGivesUpAtNextFire(t *testing.T) {
 		}}
 		var mu sync.Mutex
 		var fires []error
-		var logs logBuffer
-		tr := New(pub, newFakeState(), Options{Logger: logs.logger(), OnFire: func(_ string, _ time.Time, err error) {
+		var logs syncbuf.Buffer
+		tr := New(pub, newFakeState(), Options{Logger: logTo(&logs), OnFire: func(_ string, _ time.Time, err error) {
 			mu.Lock()
 			defer mu.Unlock()
 			fires = append(fires, err)
