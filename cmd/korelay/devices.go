@@ -67,10 +67,8 @@ func parseDevices(args []string, stderr io.Writer) (*devicesArgs, error) {
 		return nil, errUsage
 	}
 	a := &devicesArgs{action: args[0]}
-	if _, ok := topicFor("devices " + a.action); !ok {
-		fmt.Fprintf(stderr, "korelay devices: unknown action %q (want subscribe, list or unsubscribe)\n", a.action)
-		printShortUsage(stderr, "devices")
-		return nil, errUsage
+	if err := checkAction("devices", a.action, "subscribe, list or unsubscribe", stderr); err != nil {
+		return nil, err
 	}
 	fs := newFlagSet("devices "+a.action, stderr)
 	a.file = configFlag(fs)

@@ -76,10 +76,8 @@ func parseDLQ(args []string, stderr io.Writer) (dlqOptions, error) {
 		return dlqOptions{}, errUsage
 	}
 	o := dlqOptions{action: args[0]}
-	if _, ok := topicFor("dlq " + o.action); !ok {
-		fmt.Fprintf(stderr, "korelay dlq: unknown action %q (want list, show, replay or drop)\n", o.action)
-		printShortUsage(stderr, "dlq")
-		return o, errUsage
+	if err := checkAction("dlq", o.action, "list, show, replay or drop", stderr); err != nil {
+		return o, err
 	}
 	fs := newFlagSet("dlq "+o.action, stderr)
 	o.file = configFlag(fs)

@@ -112,6 +112,17 @@ func topicFor(name string) (topic, bool) {
 	return topic{}, false
 }
 
+// checkAction reports, as a usage error, an action that command group
+// (dlq, devices) does not have; want lists those it has.
+func checkAction(group, action, want string, stderr io.Writer) error {
+	if _, ok := topicFor(group + " " + action); ok {
+		return nil
+	}
+	fmt.Fprintf(stderr, "korelay %s: unknown action %q (want %s)\n", group, action, want)
+	printShortUsage(stderr, group)
+	return errUsage
+}
+
 // helpRequest is what a command returns when its command line asks for
 // help (-h): run prints the help of name, with fs's flags when fs is not
 // nil, on stdout and exits 0.
