@@ -17,9 +17,10 @@ import (
 // acknowledgements, which arrive on one wildcard reply subscription: a
 // write costs a publish and a map entry, where nats.go's PublishAsync
 // allocates a future with two channels and its options on every call. It
-// is the ledger's write path, one write per notification.
+// is the ledger's write path, one write per notification; the writes go
+// out through the broker's outbox, in bursts.
 type pubAcks struct {
-	nc     *nats.Conn
+	out    *outbox
 	prefix string // reply subject prefix: "<inbox>."
 	sub    *nats.Subscription
 
@@ -38,8 +39,8 @@ type ackBatch struct {
 	ids   []uint64
 }
 
-func newPubAcks(nc *nats.Conn) (*pubAcks, error) {
-	p := &pubAcks{nc: nc, prefix: nc.NewInbox() + ".", waiting: map[uint64]*ackBatch{}}
+func newPubAcks(nc *nats.Conn, out *outbox) (*pubAcks, error) {
+	p := &pubAcks{out: out, prefix: nc.NewInbox() + ".", waiting: map[uint64]*ackBatch{}}
 	sub, err := nc.Subscribe(p.prefix+"*", p.onAck)
 	if err != nil {
 		return nil, fmt.Errorf("acknowledgement subscription: %w", err)
@@ -66,10 +67,7 @@ func (p *pubAcks) publishAll(ctx context.Context, subjects []string, data []byte
 	var reply []byte
 	for i, subject := range subjects {
 		reply = strconv.AppendUint(append(reply[:0], p.prefix...), b.ids[i], 10)
-		if err := p.nc.PublishRequest(subject, string(reply), data); err != nil {
-			b.forget()
-			return fmt.Errorf("publish %s: %w", subject, err)
-		}
+		p.out.add(outgoing{subject: subject, reply: string(reply), data: data, batch: b, id: b.ids[i]})
 	}
 	select {
 	case <-b.done:
@@ -97,6 +95,11 @@ func (p *pubAcks) onAck(m *nats.Msg) {
 	if err != nil {
 		return
 	}
+	p.settle(id, ackError(m))
+}
+
+// settle ends write id with err (nil: stored), once.
+func (p *pubAcks) settle(id uint64, err error) {
 	p.mu.Lock()
 	b := p.waiting[id]
 	delete(p.waiting, id)
@@ -104,7 +107,7 @@ func (p *pubAcks) onAck(m *nats.Msg) {
 	if b == nil {
 		return // given up on already
 	}
-	if err := ackError(m); err != nil {
+	if err != nil {
 		b.mu.Lock()
 		if b.err == nil {
 			b.err = err
@@ -114,6 +117,11 @@ func (p *pubAcks) onAck(m *nats.Msg) {
 	if b.left.Add(-1) == 0 {
 		close(b.done)
 	}
+}
+
+// fail ends write id of b, which could not be published.
+func (b *ackBatch) fail(id uint64, err error) {
+	b.owner.settle(id, fmt.Errorf("publish: %w", err))
 }
 
 // ackError reads a JetStream publish acknowledgement: nil when stored.

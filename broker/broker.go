@@ -198,7 +198,9 @@ type Broker struct {
 	opts   Options
 	ledger *Ledger
 	cron   *CronState
-	dlq    jetstream.Stream
+	// out sends acknowledgements and ledger writes in bursts.
+	out *outbox
+	dlq jetstream.Stream
 	// held is the held store, or nil with heldErr saying why not.
 	held    *JetStreamHeld
 	heldErr error
@@ -234,7 +236,8 @@ func New(ctx context.Context, nc *nats.Conn, opts Options) (*Broker, error) {
 	if b.dlq, err = b.ensureDLQ(ctx); err != nil {
 		return nil, err
 	}
-	if b.ledger, err = newLedger(ctx, nc, js, opts.LedgerBucket, opts.Replicas); err != nil {
+	b.out = newOutbox(nc, outboxLinger)
+	if b.ledger, err = newLedger(ctx, nc, js, b.out, opts.LedgerBucket, opts.Replicas); err != nil {
 		return nil, err
 	}
 	if b.cron, err = newCronState(ctx, js, opts.CronBucket, opts.Replicas); err != nil {

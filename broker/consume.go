@@ -45,6 +45,7 @@ func (b *Broker) Consume(ctx context.Context, h Handler) error {
 		}
 	}
 	r.flow.drain(b.opts.DrainTimeout, Nak(0))
+	b.out.flush() // the last acknowledgements, before the caller closes the connection
 	stop()
 	<-beatsDone
 	return errors.Join(errs...)

@@ -55,7 +55,7 @@ type Ledger struct {
 	noBatch atomic.Bool // the server refused batched gets once
 }
 
-func newLedger(ctx context.Context, nc *nats.Conn, js jetstream.JetStream, bucket string, replicas int) (*Ledger, error) {
+func newLedger(ctx context.Context, nc *nats.Conn, js jetstream.JetStream, out *outbox, bucket string, replicas int) (*Ledger, error) {
 	kv, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
 		Bucket:      bucket,
 		Replicas:    replicas,
@@ -67,7 +67,7 @@ func newLedger(ctx context.Context, nc *nats.Conn, js jetstream.JetStream, bucke
 	if err != nil {
 		return nil, fmt.Errorf("ledger bucket %s: %w", bucket, err)
 	}
-	writes, err := newPubAcks(nc)
+	writes, err := newPubAcks(nc, out)
 	if err != nil {
 		return nil, fmt.Errorf("ledger: %w", err)
 	}

@@ -48,7 +48,7 @@ func (r *run) settle(jm jetstream.Msg, m Msg, d Disposition, beat time.Duration)
 		}
 		r.nak(jm, m.NumDelivered, d.delay, beat)
 	default:
-		_ = jm.Ack()
+		b.out.ack(jm)
 	}
 }
 

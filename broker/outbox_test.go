@@ -1,0 +1,112 @@
+package broker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+)
+
+// received is how many messages sub holds once the server has handled
+// everything nc sent before (a PING/PONG round trip).
+func received(t *testing.T, nc *nats.Conn, sub *nats.Subscription) int {
+	t.Helper()
+	if err := nc.Flush(); err != nil {
+		t.Fatalf("flush: %v", err)
+	}
+	n, _, err := sub.Pending()
+	if err != nil {
+		t.Fatalf("pending: %v", err)
+	}
+	return n
+}
+
+func TestOutboxHoldsWritesUntilFlushBatchOrClose(t *testing.T) {
+	nc := connect(t, startServer(t))
+	sub, err := nc.SubscribeSync("out.>")
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := newOutbox(nc, time.Hour) // only a flush, a full batch or close sends
+	write := func(i int) { o.add(outgoing{subject: fmt.Sprintf("out.%d", i), reply: "r", data: []byte("v")}) }
+
+	for i := range 3 {
+		write(i)
+	}
+	if n := received(t, nc, sub); n != 0 {
+		t.Fatalf("%d writes sent before the linger ended, want 0", n)
+	}
+	o.flush()
+	if n := received(t, nc, sub); n != 3 {
+		t.Fatalf("after flush: %d writes sent, want 3", n)
+	}
+	for i := range 3 { // in the order added
+		m, err := sub.NextMsg(time.Second)
+		if err != nil || m.Subject != fmt.Sprintf("out.%d", i) {
+			t.Fatalf("write %d: %v %v", i, m, err)
+		}
+	}
+
+	for i := range outboxBatch {
+		write(i)
+	}
+	if n := received(t, nc, sub); n != outboxBatch {
+		t.Fatalf("a full batch: %d writes sent, want %d at once", n, outboxBatch)
+	}
+	drain(t, sub, outboxBatch)
+
+	write(0)
+	o.close()
+	if n := received(t, nc, sub); n != 1 {
+		t.Fatalf("close: %d queued writes sent, want 1", n)
+	}
+	write(1) // closed: at once
+	if n := received(t, nc, sub); n != 2 {
+		t.Fatalf("after close: %d writes sent, want 2 (the new one at once)", n)
+	}
+}
+
+func drain(t *testing.T, sub *nats.Subscription, n int) {
+	t.Helper()
+	for range n {
+		if _, err := sub.NextMsg(time.Second); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// TestOutboxSendsAfterLinger: with nothing else to wake it, a queued write
+// goes out once the linger has passed.
+func TestOutboxSendsAfterLinger(t *testing.T) {
+	nc := connect(t, startServer(t))
+	sub, err := nc.SubscribeSync("out.>")
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := newOutbox(nc, 5*time.Millisecond)
+	o.add(outgoing{subject: "out.1", reply: "r", data: []byte("v")})
+	if _, err := sub.NextMsg(5 * time.Second); err != nil {
+		t.Fatalf("the write never went out: %v", err)
+	}
+}
+
+// TestLedgerWriteFailsWhenItCannotBePublished: a ledger write the outbox
+// cannot publish fails Record with the cause, rather than waiting out the
+// caller's deadline for an acknowledgement that cannot come.
+func TestLedgerWriteFailsWhenItCannotBePublished(t *testing.T) {
+	nc := connect(t, startServer(t))
+	p, err := newPubAcks(nc, newOutbox(nc, time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	nc.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	err = p.publishAll(ctx, []string{"$KV.L.a", "$KV.L.b"}, []byte("1"))
+	if !errors.Is(err, nats.ErrConnectionClosed) {
+		t.Fatalf("publishAll on a closed connection: %v, want ErrConnectionClosed", err)
+	}
+}
