@@ -8,13 +8,38 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"sync"
 	"unicode/utf8"
 
 	"github.com/valyala/fastjson"
 )
 
-// parsers are reused: a parser keeps its buffers between documents.
-var parsers fastjson.ParserPool
+// decoders are reused: a decoder keeps its parser's buffers and the
+// strings it made between documents.
+var decoders = sync.Pool{New: func() any { return newDecoder() }}
+
+// decoder turns parsed documents into rules' values. Events of one kind
+// repeat their keys ("id", "status") and many short values ("paid",
+// "eu"): the decoder hands out the string, or the boxed value, it made
+// the last time instead of allocating it again. Strings never change, so
+// sharing them between events is safe. Only one goroutine uses a decoder
+// at a time.
+type decoder struct {
+	p      fastjson.Parser
+	keys   map[string]string
+	values map[string]any
+}
+
+// Decoder reuse bounds: the tables are emptied when full, so a stream of
+// unique values cannot grow them and the frequent ones come back.
+const (
+	maxReused      = 512 // entries per table
+	maxReusedValue = 24  // longest string value reused, in bytes
+)
+
+func newDecoder() *decoder {
+	return &decoder{keys: make(map[string]string), values: make(map[string]any)}
+}
 
 // DecodeJSON decodes a JSON document into the values rules see: objects as
 // map[string]any, arrays as []any, integers that fit as int, other numbers
@@ -34,13 +59,13 @@ func DecodeJSON(data []byte) (any, error) {
 		// encoding/json gives U+FFFD; such documents take the slow way.
 		return decodeStd(data)
 	}
-	p := parsers.Get()
-	defer parsers.Put(p)
-	v, err := p.ParseBytes(data)
+	d := decoders.Get().(*decoder)
+	defer decoders.Put(d)
+	v, err := d.p.ParseBytes(data)
 	if err != nil {
 		return nil, syntaxError(data)
 	}
-	return valueOf(v), nil
+	return d.valueOf(v), nil
 }
 
 // controlInString reports whether a string in data holds a raw control
@@ -105,23 +130,23 @@ func syntaxError(data []byte) error {
 
 // valueOf converts a parsed value into the rules' values; nothing of the
 // parser's buffers is kept.
-func valueOf(v *fastjson.Value) any {
+func (d *decoder) valueOf(v *fastjson.Value) any {
 	switch v.Type() {
 	case fastjson.TypeObject:
 		o, _ := v.Object()
 		m := make(map[string]any, o.Len())
-		o.Visit(func(k []byte, e *fastjson.Value) { m[text(k)] = valueOf(e) })
+		o.Visit(func(k []byte, e *fastjson.Value) { m[d.key(k)] = d.valueOf(e) })
 		return m
 	case fastjson.TypeArray:
 		items, _ := v.Array()
 		out := make([]any, len(items))
 		for i, e := range items {
-			out[i] = valueOf(e)
+			out[i] = d.valueOf(e)
 		}
 		return out
 	case fastjson.TypeString:
 		b, _ := v.StringBytes()
-		return text(b)
+		return d.str(b)
 	case fastjson.TypeNumber:
 		var buf [32]byte
 		return number(string(v.MarshalTo(buf[:0])))
@@ -131,6 +156,37 @@ func valueOf(v *fastjson.Value) any {
 		return false
 	}
 	return nil
+}
+
+// key returns b as a string, the one made before when there is one.
+func (d *decoder) key(b []byte) string {
+	if k, ok := d.keys[string(b)]; ok {
+		return k
+	}
+	k := text(b)
+	if len(d.keys) >= maxReused {
+		clear(d.keys)
+	}
+	d.keys[k] = k
+	return k
+}
+
+// str returns a string value, boxed; a short one is the box made before
+// when there is one.
+func (d *decoder) str(b []byte) any {
+	if len(b) > maxReusedValue {
+		return text(b)
+	}
+	if v, ok := d.values[string(b)]; ok {
+		return v
+	}
+	s := text(b)
+	var v any = s
+	if len(d.values) >= maxReused {
+		clear(d.values)
+	}
+	d.values[string(b)] = v
+	return v
 }
 
 // text copies b into a string, replacing each byte of invalid UTF-8 with

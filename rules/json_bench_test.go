@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"reflect"
 	"strings"
@@ -80,4 +81,36 @@ func FuzzDecodeJSON(f *testing.F) {
 			t.Fatalf("%q: got %#v, want %#v", data, got, want)
 		}
 	})
+}
+
+// A decoder hands out the strings it made before for repeated keys and
+// short values, never lets its tables grow past maxReused, and decodes
+// the same document the same way whatever it remembers.
+func TestDecoderReusesBoundedStrings(t *testing.T) {
+	d := newDecoder()
+	decode := func(doc string) any {
+		t.Helper()
+		v, err := d.p.Parse(doc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return d.valueOf(v)
+	}
+	first := decode(`{"status": "paid", "note": "` + strings.Repeat("x", maxReusedValue+1) + `"}`).(map[string]any)
+	for i := range 3 * maxReused {
+		got := decode(fmt.Sprintf(`{"k%d": "v%d", "status": "paid"}`, i, i)).(map[string]any)
+		if len(d.keys) > maxReused || len(d.values) > maxReused {
+			t.Fatalf("after %d documents: %d keys, %d values kept; at most %d each", i+1, len(d.keys), len(d.values), maxReused)
+		}
+		if want := map[string]any{fmt.Sprintf("k%d", i): fmt.Sprintf("v%d", i), "status": "paid"}; !reflect.DeepEqual(got, want) {
+			t.Fatalf("document %d decoded as %v, want %v", i, got, want)
+		}
+	}
+	again := decode(`{"status": "paid", "note": "` + strings.Repeat("x", maxReusedValue+1) + `"}`).(map[string]any)
+	if !reflect.DeepEqual(first, again) {
+		t.Fatalf("the same document decoded as %v, then %v", first, again)
+	}
+	if got := decode("{\"bad\": \"a\xffb\"}").(map[string]any)["bad"]; got != "a\uFFFDb" {
+		t.Fatalf("invalid UTF-8 decoded as %q, want it replaced", got)
+	}
 }
