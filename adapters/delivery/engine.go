@@ -47,7 +47,8 @@ var errRunning = errors.New("delivery: Run called twice")
 //	           not spent from it, see deviceQueue)
 //	        ─▶ sender (call Kore on a fixed pool of workers)
 //	        ─▶ retry policy (back off, honour Retry-After, dead-letter)
-//	        ─▶ recorder (record the keys, then settle as sent)
+//	        ─▶ recorder (record the keys, then settle as sent, on workers
+//	           of its own: a sender is free once Kore answered)
 //
 // Create it with New, start Run once, then call Deliver from any goroutine.
 type Engine struct {
@@ -65,6 +66,9 @@ type Engine struct {
 	budget  Budget
 	polls   *pollQueue
 	send    *sender
+	// rec records the keys of calls Kore accepted and settles them, so a
+	// sender worker is free for the next call while the ledger stores them.
+	rec *sender
 
 	wake    chan struct{}
 	started atomic.Bool
@@ -134,6 +138,7 @@ func (e *Engine) Run(ctx context.Context) error {
 	}
 	e.callCtx = context.WithoutCancel(ctx)
 	e.send = newSender(e.opts.Concurrency, e.signal)
+	e.rec = newSender(e.opts.Concurrency, func() {})
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
 	defer timer.Stop()
@@ -160,6 +165,7 @@ func (e *Engine) shutdown() {
 	e.flights.settleAll(e.devq.close(), result{abort: ErrClosed})
 	e.polls.close()
 	e.send.close()
+	e.rec.close() // after the calls: each accepted one hands its record over
 }
 
 // signal wakes the dispatcher without blocking.
@@ -208,6 +214,13 @@ func (s *sender) worker() {
 		s.busy.Add(-1)
 		s.freed()
 	}
+}
+
+// hand gives fn to a worker, waiting for one to be free.
+func (s *sender) hand(fn func()) {
+	s.busy.Add(1)
+	s.calls.Add(1)
+	s.work <- fn
 }
 
 // close waits for the calls in flight and stops the workers.
