@@ -153,7 +153,9 @@ func (e *env) measure(ctx context.Context, o options, j job, res *Result) error 
 		time.Sleep(o.Settle) // late duplicates or stray calls show up here
 	}
 	hwm, herr := memKiB(p.pid(), "VmHWM")
-	if err := errors.Join(cerr, herr); err != nil {
+	file, ferr := memKiB(p.pid(), "RssFile")
+	res.FileRSSMiB = float64(file) / 1024
+	if err := errors.Join(cerr, herr, ferr); err != nil {
 		res.problem("reading /proc: %v", err)
 	}
 	e.stop(o, res)

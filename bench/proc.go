@@ -167,7 +167,7 @@ func cpuTime(pid int) (time.Duration, error) {
 	return time.Duration(ut+st) * time.Second / clockTicks, nil
 }
 
-// memKiB reads a "Vm…:  N kB" line (VmHWM, VmRSS) of /proc/PID/status.
+// memKiB reads a "…:  N kB" line (VmHWM, VmRSS, RssFile) of /proc/PID/status.
 func memKiB(pid int, field string) (int64, error) {
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
