@@ -28,11 +28,10 @@ type outbox struct {
 	nc     *nats.Conn
 	linger time.Duration
 
-	mu     sync.Mutex
-	queue  []outgoing
-	armed  bool // the timer will flush queue
-	closed bool // write at once: the broker is stopping
-	timer  *time.Timer
+	mu    sync.Mutex
+	queue []outgoing
+	armed bool // the timer will flush queue
+	timer *time.Timer
 
 	sending sync.Mutex // one flush at a time; guards spare
 	spare   []outgoing
@@ -60,14 +59,9 @@ func newOutbox(nc *nats.Conn, linger time.Duration) *outbox {
 // ack acknowledges m with the next burst.
 func (o *outbox) ack(m jetstream.Msg) { o.add(outgoing{ack: m}) }
 
-// add queues w, or sends it at once when the outbox is closed.
+// add queues w.
 func (o *outbox) add(w outgoing) {
 	o.mu.Lock()
-	if o.closed {
-		o.mu.Unlock()
-		o.send(&w)
-		return
-	}
 	o.queue = append(o.queue, w)
 	full := len(o.queue) >= outboxBatch
 	if !full && !o.armed {
@@ -107,13 +101,4 @@ func (o *outbox) send(w *outgoing) {
 	if err := o.nc.PublishRequest(w.subject, w.reply, w.data); err != nil {
 		w.batch.fail(w.id, err)
 	}
-}
-
-// close sends what is queued; later writes go out at once.
-func (o *outbox) close() {
-	o.mu.Lock()
-	o.closed = true
-	o.mu.Unlock()
-	o.timer.Stop()
-	o.flush()
 }

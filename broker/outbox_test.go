@@ -24,13 +24,13 @@ func received(t *testing.T, nc *nats.Conn, sub *nats.Subscription) int {
 	return n
 }
 
-func TestOutboxHoldsWritesUntilFlushBatchOrClose(t *testing.T) {
+func TestOutboxHoldsWritesUntilFlushOrBatch(t *testing.T) {
 	nc := connect(t, startServer(t))
 	sub, err := nc.SubscribeSync("out.>")
 	if err != nil {
 		t.Fatal(err)
 	}
-	o := newOutbox(nc, time.Hour) // only a flush, a full batch or close sends
+	o := newOutbox(nc, time.Hour) // only a flush or a full batch sends
 	write := func(i int) { o.add(outgoing{subject: fmt.Sprintf("out.%d", i), reply: "r", data: []byte("v")}) }
 
 	for i := range 3 {
@@ -57,16 +57,6 @@ func TestOutboxHoldsWritesUntilFlushBatchOrClose(t *testing.T) {
 		t.Fatalf("a full batch: %d writes sent, want %d at once", n, outboxBatch)
 	}
 	drain(t, sub, outboxBatch)
-
-	write(0)
-	o.close()
-	if n := received(t, nc, sub); n != 1 {
-		t.Fatalf("close: %d queued writes sent, want 1", n)
-	}
-	write(1) // closed: at once
-	if n := received(t, nc, sub); n != 2 {
-		t.Fatalf("after close: %d writes sent, want 2 (the new one at once)", n)
-	}
 }
 
 func drain(t *testing.T, sub *nats.Subscription, n int) {
