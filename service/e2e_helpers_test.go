@@ -327,7 +327,9 @@ func (e *e2e) publishAll(subject string, payloads []string) {
 	js := e.jetstream()
 	var acks []jetstream.PubAckFuture
 	for _, p := range payloads {
-		f, err := js.PublishAsync(subject, []byte(p))
+		// A busy machine slows the server's acks: wait for room rather
+		// than fail after nats.go's default 200 ms stall.
+		f, err := js.PublishAsync(subject, []byte(p), jetstream.WithStallWait(10*time.Second))
 		if err != nil {
 			e.t.Fatalf("publish %s: %v", subject, err)
 		}
