@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/nats-io/nats.go"
 )
@@ -24,10 +25,18 @@ type pubAcks struct {
 	prefix string // reply subject prefix: "<inbox>."
 	sub    *nats.Subscription
 
+	resendAfter time.Duration // how long a write may go unanswered before it is sent again
+
 	mu      sync.Mutex
 	next    uint64
 	waiting map[uint64]*ackBatch
 }
+
+// writeResend is how long a ledger write may go unanswered before it is
+// sent again: long beyond a healthy stream's answer, short against the
+// ledger's deadline, so a write lost with a dying stream leader is
+// stored once the new leader is elected.
+const writeResend = 2 * time.Second
 
 // ackBatch is a set of writes awaited together.
 type ackBatch struct {
@@ -40,7 +49,7 @@ type ackBatch struct {
 }
 
 func newPubAcks(nc *nats.Conn, out *outbox) (*pubAcks, error) {
-	p := &pubAcks{out: out, prefix: nc.NewInbox() + ".", waiting: map[uint64]*ackBatch{}}
+	p := &pubAcks{out: out, prefix: nc.NewInbox() + ".", waiting: map[uint64]*ackBatch{}, resendAfter: writeResend}
 	sub, err := nc.Subscribe(p.prefix+"*", p.onAck)
 	if err != nil {
 		return nil, fmt.Errorf("acknowledgement subscription: %w", err)
@@ -64,18 +73,42 @@ func (p *pubAcks) publishAll(ctx context.Context, subjects []string, data []byte
 		p.waiting[p.next] = b
 	}
 	p.mu.Unlock()
+	replies := make([]string, len(subjects))
 	var reply []byte
 	for i, subject := range subjects {
 		reply = strconv.AppendUint(append(reply[:0], p.prefix...), b.ids[i], 10)
-		p.out.add(outgoing{subject: subject, reply: string(reply), data: data, batch: b, id: b.ids[i]})
+		replies[i] = string(reply)
+		p.out.add(outgoing{subject: subject, reply: replies[i], data: data, batch: b, id: b.ids[i]})
 	}
-	select {
-	case <-b.done:
-		return b.err
-	case <-ctx.Done():
-		b.forget()
-		return ctx.Err()
+	resend := time.NewTimer(p.resendAfter)
+	defer resend.Stop()
+	for {
+		select {
+		case <-b.done:
+			return b.err
+		case <-ctx.Done():
+			b.forget()
+			return ctx.Err()
+		case <-resend.C:
+			// A write whose stream leader died before it answered is
+			// never acknowledged: send the unanswered ones again. A key
+			// stored twice holds the same value, and each write settles
+			// once, whichever acknowledgement comes first.
+			for i, id := range b.ids {
+				if b.awaited(id) {
+					p.out.add(outgoing{subject: subjects[i], reply: replies[i], data: data, batch: b, id: id})
+				}
+			}
+			resend.Reset(p.resendAfter)
+		}
 	}
+}
+
+// awaited reports whether write id of b has not been settled yet.
+func (b *ackBatch) awaited(id uint64) bool {
+	b.owner.mu.Lock()
+	defer b.owner.mu.Unlock()
+	return b.owner.waiting[id] == b
 }
 
 // forget drops b's writes still awaited.

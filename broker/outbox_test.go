@@ -100,3 +100,41 @@ func TestLedgerWriteFailsWhenItCannotBePublished(t *testing.T) {
 		t.Fatalf("publishAll on a closed connection: %v, want ErrConnectionClosed", err)
 	}
 }
+
+// TestLedgerWriteSentAgainWhenUnanswered: a write whose acknowledgement
+// never comes (its stream leader died with it) is sent again, and Record
+// succeeds once the second copy is stored, instead of failing at the
+// deadline.
+func TestLedgerWriteSentAgainWhenUnanswered(t *testing.T) {
+	nc := connect(t, startServer(t))
+	p, err := newPubAcks(nc, newOutbox(nc, time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.resendAfter = 20 * time.Millisecond
+	copies := map[string]int{}
+	stored := make(chan string, 8)
+	_, err = nc.Subscribe("$KV.L.>", func(m *nats.Msg) {
+		copies[m.Subject]++
+		if copies[m.Subject] == 1 && m.Subject == "$KV.L.b" {
+			return // lost with the leader: no acknowledgement
+		}
+		stored <- m.Subject
+		_ = m.Respond([]byte(`{"stream":"KV_L","seq":1}`))
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := p.publishAll(ctx, []string{"$KV.L.a", "$KV.L.b"}, []byte("1")); err != nil {
+		t.Fatalf("publishAll with one write lost once: %v", err)
+	}
+	var got []string
+	for len(stored) > 0 {
+		got = append(got, <-stored)
+	}
+	if len(got) != 2 || got[0] != "$KV.L.a" || got[1] != "$KV.L.b" {
+		t.Errorf("stored %v, want a once, then b's second copy", got)
+	}
+}

@@ -75,6 +75,17 @@ func startCluster(t *testing.T) *natsCluster {
 		_, err := js.AccountInfo(ctx)
 		return err == nil
 	}, func() string { return "the cluster has no JetStream meta leader" })
+	// A leader places replicas only on peers it has stats from; until it
+	// has heard from all three, raising a stream to R3 fails with "no
+	// suitable peers".
+	eventually(t, 20*time.Second, func() bool {
+		for _, s := range c.servers {
+			if s.JetStreamIsLeader() && len(s.JetStreamClusterPeers()) == len(c.servers) {
+				return true
+			}
+		}
+		return false
+	}, func() string { return "the meta leader does not see all three peers online" })
 	return c
 }
 
@@ -286,10 +297,10 @@ func TestE2EClusterCronFiresOnceThroughDeaths(t *testing.T) {
 	cluster.kill(2)
 	fleet[1].crash()
 	time.Sleep(4 * time.Second)
+	end := time.Now() // the fires end here; a drain's length is no lost second
 	for _, r := range []*e2e{fleet[0], fleet[2]} {
 		r.stop()
 	}
-	end := time.Now()
 	perTime := map[time.Time]int{}
 	var start time.Time // the first fire: the replicas' start-up is no lost second
 	for _, c := range fake.NotifyCalls() {
