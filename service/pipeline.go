@@ -57,14 +57,17 @@ func (s *Service) handle(rt *runtime) broker.Handler {
 			return
 		}
 		opts := delivery.DeliverOptions{Redelivered: m.NumDelivered > 1 || m.Replayed}
+		// The callback keeps only what it uses: an event waiting for Kore
+		// must not hold its decoded payload.
+		eventID, rendered := ev.ID, res.Notifications
 		rt.engine.DeliverAsync(ctx, ns, opts, func(outs []delivery.Outcome, err error) {
 			if err != nil {
 				rt.journal.interrupted(m, err)
-				s.log.Warn("delivery interrupted; the event will be redelivered", "event_id", ev.ID, "err", err)
+				s.log.Warn("delivery interrupted; the event will be redelivered", "event_id", eventID, "err", err)
 				finish(broker.Nak(time.Second))
 				return
 			}
-			rt.journal.settled(m, res.Notifications, outs)
+			rt.journal.settled(m, rendered, outs)
 			finish(s.settle(ctx, rt, m, outs))
 		})
 	}
