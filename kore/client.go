@@ -11,6 +11,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/valyala/fastjson"
 )
 
 // maxResponseBody bounds how much of an answer the client reads.
@@ -38,6 +40,7 @@ type Client struct {
 	botLanguage     string
 	tokens          *tokenSource
 	now             func() time.Time
+	parsers         fastjson.ParserPool // for answers with a fast path
 }
 
 // New returns a Client configured by opts. WithBaseURL, WithBotID and one of
@@ -112,13 +115,27 @@ func (c *Client) do(ctx context.Context, r request, out any, expect string, vali
 	if apiErr := errorOnlyAnswer(r.endpoint, status, body); apiErr != nil {
 		return apiErr
 	}
-	if err := json.Unmarshal(body, out); err != nil {
-		return malformed(r.endpoint, status, expect, err)
+	if !c.decodeFast(out, body) {
+		if err := json.Unmarshal(body, out); err != nil {
+			return malformed(r.endpoint, status, expect, err)
+		}
 	}
 	if !valid() {
 		return malformed(r.endpoint, status, expect, nil)
 	}
 	return nil
+}
+
+// decodeFast decodes body into out without reflection when out has a fast
+// path and body its common shape; false leaves out for encoding/json.
+func (c *Client) decodeFast(out any, body []byte) bool {
+	f, ok := out.(fastDecoder)
+	if !ok {
+		return false
+	}
+	p := c.parsers.Get()
+	defer c.parsers.Put(p)
+	return f.decodeFast(p, body)
 }
 
 // bodyBuffers hold response bodies while they are decoded, so a call does
