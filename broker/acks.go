@@ -40,12 +40,18 @@ const writeResend = 2 * time.Second
 
 // ackBatch is a set of writes awaited together.
 type ackBatch struct {
-	left  atomic.Int32
-	mu    sync.Mutex
-	err   error
-	done  chan struct{}
-	owner *pubAcks
-	ids   []uint64
+	owner    *pubAcks
+	ids      []uint64
+	subjects []string
+	replies  []string
+	data     []byte
+	left     atomic.Int32
+	mu       sync.Mutex
+	err      error
+	finished atomic.Bool
+	done     func(error)
+	timer    *time.Timer // resends what is unanswered, then gives up at deadline
+	deadline time.Time
 }
 
 func newPubAcks(nc *nats.Conn, out *outbox) (*pubAcks, error) {
@@ -61,10 +67,37 @@ func newPubAcks(nc *nats.Conn, out *outbox) (*pubAcks, error) {
 // publishAll publishes data on every subject and waits until JetStream
 // stored each one, or ctx ends, or a write failed.
 func (p *pubAcks) publishAll(ctx context.Context, subjects []string, data []byte) error {
-	if len(subjects) == 0 {
-		return nil // no acknowledgement would ever finish the batch
+	timeout := ledgerTimeout
+	if d, ok := ctx.Deadline(); ok {
+		timeout = time.Until(d)
 	}
-	b := &ackBatch{done: make(chan struct{}), owner: p, ids: make([]uint64, 0, len(subjects))}
+	ch := make(chan error, 1)
+	b := p.publishAsync(subjects, data, timeout, func(err error) { ch <- err })
+	select {
+	case err := <-ch:
+		return err
+	case <-ctx.Done():
+		if b != nil {
+			b.finish(ctx.Err())
+		}
+		return ctx.Err()
+	}
+}
+
+// publishAsync publishes data on every subject and returns at once; done
+// is called once, when JetStream stored each one (nil), a write failed, or
+// timeout passed (context.DeadlineExceeded). done runs on the goroutine
+// that settled the last write: the acknowledgement subscription's, a
+// timer's, or a fresh one when a write could not be published; it must
+// not wait for another of these writes. The batch is returned so that a
+// caller giving up may finish it; nil when there was nothing to write.
+func (p *pubAcks) publishAsync(subjects []string, data []byte, timeout time.Duration, done func(error)) *ackBatch {
+	if len(subjects) == 0 {
+		done(nil) // no acknowledgement would ever finish the batch
+		return nil
+	}
+	b := &ackBatch{owner: p, ids: make([]uint64, 0, len(subjects)), subjects: subjects,
+		replies: make([]string, len(subjects)), data: data, done: done, deadline: time.Now().Add(timeout)}
 	b.left.Store(int32(len(subjects)))
 	p.mu.Lock()
 	for range subjects {
@@ -73,35 +106,38 @@ func (p *pubAcks) publishAll(ctx context.Context, subjects []string, data []byte
 		p.waiting[p.next] = b
 	}
 	p.mu.Unlock()
-	replies := make([]string, len(subjects))
 	var reply []byte
-	for i, subject := range subjects {
+	for i := range subjects {
 		reply = strconv.AppendUint(append(reply[:0], p.prefix...), b.ids[i], 10)
-		replies[i] = string(reply)
-		p.out.add(outgoing{subject: subject, reply: replies[i], data: data, batch: b, id: b.ids[i]})
+		b.replies[i] = string(reply)
 	}
-	resend := time.NewTimer(p.resendAfter)
-	defer resend.Stop()
-	for {
-		select {
-		case <-b.done:
-			return b.err
-		case <-ctx.Done():
-			b.forget()
-			return ctx.Err()
-		case <-resend.C:
-			// A write whose stream leader died before it answered is
-			// never acknowledged: send the unanswered ones again. A key
-			// stored twice holds the same value, and each write settles
-			// once, whichever acknowledgement comes first.
-			for i, id := range b.ids {
-				if b.awaited(id) {
-					p.out.add(outgoing{subject: subjects[i], reply: replies[i], data: data, batch: b, id: id})
-				}
-			}
-			resend.Reset(p.resendAfter)
+	b.timer = time.AfterFunc(time.Hour, b.tick)
+	b.timer.Reset(max(min(p.resendAfter, timeout), 0))
+	for i := range subjects {
+		p.out.add(outgoing{subject: subjects[i], reply: b.replies[i], data: data, batch: b, id: b.ids[i]})
+	}
+	return b
+}
+
+// tick gives b up at its deadline; before it, it sends the writes still
+// unanswered again. A write whose stream leader died before it answered
+// is never acknowledged; a key stored twice holds the same value, and each
+// write settles once, whichever acknowledgement comes first.
+func (b *ackBatch) tick() {
+	if b.finished.Load() {
+		return
+	}
+	left := time.Until(b.deadline)
+	if left <= 0 {
+		b.finish(context.DeadlineExceeded)
+		return
+	}
+	for i, id := range b.ids {
+		if b.awaited(id) {
+			b.owner.out.add(outgoing{subject: b.subjects[i], reply: b.replies[i], data: b.data, batch: b, id: id})
 		}
 	}
+	b.timer.Reset(min(b.owner.resendAfter, left))
 }
 
 // awaited reports whether write id of b has not been settled yet.
@@ -111,8 +147,13 @@ func (b *ackBatch) awaited(id uint64) bool {
 	return b.owner.waiting[id] == b
 }
 
-// forget drops b's writes still awaited.
-func (b *ackBatch) forget() {
+// finish ends b with err, once: its writes still awaited are dropped and
+// done is called.
+func (b *ackBatch) finish(err error) {
+	if !b.finished.CompareAndSwap(false, true) {
+		return
+	}
+	b.timer.Stop()
 	b.owner.mu.Lock()
 	for _, id := range b.ids {
 		if b.owner.waiting[id] == b {
@@ -120,6 +161,7 @@ func (b *ackBatch) forget() {
 		}
 	}
 	b.owner.mu.Unlock()
+	b.done(err)
 }
 
 // onAck settles the write an acknowledgement answers.
@@ -128,17 +170,20 @@ func (p *pubAcks) onAck(m *nats.Msg) {
 	if err != nil {
 		return
 	}
-	p.settle(id, ackError(m))
+	if b := p.settle(id, ackError(m)); b != nil {
+		b.finish(b.err)
+	}
 }
 
-// settle ends write id with err (nil: stored), once.
-func (p *pubAcks) settle(id uint64, err error) {
+// settle ends write id with err (nil: stored), once, and returns its
+// batch if that was the batch's last write.
+func (p *pubAcks) settle(id uint64, err error) *ackBatch {
 	p.mu.Lock()
 	b := p.waiting[id]
 	delete(p.waiting, id)
 	p.mu.Unlock()
 	if b == nil {
-		return // given up on already
+		return nil // given up on already
 	}
 	if err != nil {
 		b.mu.Lock()
@@ -148,13 +193,18 @@ func (p *pubAcks) settle(id uint64, err error) {
 		b.mu.Unlock()
 	}
 	if b.left.Add(-1) == 0 {
-		close(b.done)
+		return b
 	}
+	return nil
 }
 
-// fail ends write id of b, which could not be published.
+// fail ends write id of b, which could not be published. It runs inside
+// the outbox's flush, so a batch it completes finishes on a goroutine of
+// its own: done may queue writes, and the flush is not over.
 func (b *ackBatch) fail(id uint64, err error) {
-	b.owner.settle(id, fmt.Errorf("publish: %w", err))
+	if last := b.owner.settle(id, fmt.Errorf("publish: %w", err)); last != nil {
+		go last.finish(last.err)
+	}
 }
 
 // ackError reads a JetStream publish acknowledgement: nil when stored.

@@ -121,20 +121,47 @@ func (l *Ledger) Seen(ctx context.Context, keys []string) ([]bool, error) {
 // Record marks keys as seen for ttl (at most MaxDedupWindow). It writes all
 // keys asynchronously and returns once the server stored every one.
 func (l *Ledger) Record(ctx context.Context, keys []string, ttl time.Duration) error {
-	if ttl <= 0 || ttl > MaxDedupWindow {
-		return fmt.Errorf("ledger record: ttl %s outside (0, %s]", ttl, MaxDedupWindow)
+	subjects, value, err := l.writesFor(keys, ttl)
+	if err != nil {
+		return err
 	}
 	ctx, cancel := withDefaultTimeout(ctx, ledgerTimeout)
 	defer cancel()
+	if err := l.writes.publishAll(ctx, subjects, value); err != nil {
+		return fmt.Errorf("ledger record %d keys: %w", len(keys), err)
+	}
+	return nil
+}
+
+// RecordAsync is Record without waiting: it starts the writes and returns;
+// done hears once whether every key was stored, within ledgerTimeout. done
+// runs on the goroutine that received the last acknowledgement (or a
+// timer's); it must not wait for another Record.
+func (l *Ledger) RecordAsync(keys []string, ttl time.Duration, done func(error)) {
+	subjects, value, err := l.writesFor(keys, ttl)
+	if err != nil {
+		done(err)
+		return
+	}
+	l.writes.publishAsync(subjects, value, ledgerTimeout, func(err error) {
+		if err != nil {
+			err = fmt.Errorf("ledger record %d keys: %w", len(keys), err)
+		}
+		done(err)
+	})
+}
+
+// writesFor returns the subjects and the value that record keys for ttl.
+func (l *Ledger) writesFor(keys []string, ttl time.Duration) ([]string, []byte, error) {
+	if ttl <= 0 || ttl > MaxDedupWindow {
+		return nil, nil, fmt.Errorf("ledger record: ttl %s outside (0, %s]", ttl, MaxDedupWindow)
+	}
 	value := []byte(strconv.FormatInt(l.now().Add(ttl).UnixNano(), 10))
 	subjects := make([]string, len(keys))
 	for i, k := range keys {
 		subjects[i] = l.prefix + ledgerKey(k)
 	}
-	if err := l.writes.publishAll(ctx, subjects, value); err != nil {
-		return fmt.Errorf("ledger record %d keys: %w", len(keys), err)
-	}
-	return nil
+	return subjects, value, nil
 }
 
 // values returns the current value of each hashed key that has one.

@@ -113,3 +113,35 @@ func BenchmarkLedger(b *testing.B) {
 		})
 	}
 }
+
+// TestLedgerRecordAsync: RecordAsync returns before the keys are stored
+// and says once, by done, that they are; an invalid ttl is refused at
+// once.
+func TestLedgerRecordAsync(t *testing.T) {
+	b, _ := setup(t, Options{})
+	l := b.ledger
+	keys := []string{"order-shipped:42:ann@example.com", "order-shipped:42:bob@example.com"}
+	done := make(chan error, 2)
+	l.RecordAsync(keys, time.Hour, func(err error) { done <- err })
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("RecordAsync: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("RecordAsync never finished")
+	}
+	seen, err := l.Seen(context.Background(), append(keys, "never recorded"))
+	if err != nil || fmt.Sprint(seen) != "[true true false]" {
+		t.Fatalf("Seen after RecordAsync = %v, %v; want [true true false]", seen, err)
+	}
+	l.RecordAsync(keys, 0, func(err error) { done <- err })
+	if err := <-done; err == nil {
+		t.Error("RecordAsync with ttl 0 succeeded, want an error")
+	}
+	select {
+	case err := <-done:
+		t.Fatalf("done called twice (%v)", err)
+	case <-time.After(50 * time.Millisecond):
+	}
+}

@@ -138,3 +138,69 @@ func TestLedgerWriteSentAgainWhenUnanswered(t *testing.T) {
 		t.Errorf("stored %v, want a once, then b's second copy", got)
 	}
 }
+
+// TestAsyncWriteGivesUpAtItsDeadline: a write never acknowledged ends its
+// batch with context.DeadlineExceeded once, after being sent again while
+// it waited.
+func TestAsyncWriteGivesUpAtItsDeadline(t *testing.T) {
+	nc := connect(t, startServer(t))
+	p, err := newPubAcks(nc, newOutbox(nc, time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.resendAfter = 20 * time.Millisecond
+	sub, err := nc.SubscribeSync("$KV.L.>") // receives, never answers
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 2)
+	p.publishAsync([]string{"$KV.L.a"}, []byte("1"), 200*time.Millisecond, func(err error) { done <- err })
+	select {
+	case err := <-done:
+		if !errors.Is(err, context.DeadlineExceeded) {
+			t.Fatalf("an unanswered write ended with %v, want context.DeadlineExceeded", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("an unanswered write never gave up")
+	}
+	if n := received(t, nc, sub); n < 2 {
+		t.Errorf("the unanswered write was sent %d times, want it sent again while it waited", n)
+	}
+	select {
+	case err := <-done:
+		t.Fatalf("done called twice (%v)", err)
+	case <-time.After(50 * time.Millisecond):
+	}
+}
+
+// TestFailedWriteFinishesOffTheFlush: a write that cannot be published
+// finishes its batch on a goroutine of its own, so done may queue more
+// writes (an acknowledgement, say) without waiting for the flush it
+// failed in.
+func TestFailedWriteFinishesOffTheFlush(t *testing.T) {
+	nc := connect(t, startServer(t))
+	out := newOutbox(nc, time.Hour)
+	p, err := newPubAcks(nc, out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	nc.Close()
+	done := make(chan error, 1)
+	p.publishAsync([]string{"$KV.L.a"}, []byte("1"), time.Minute, func(err error) {
+		for range outboxBatch { // a full batch flushes at once
+			out.add(outgoing{subject: "x", reply: "r", data: []byte("v"), batch: &ackBatch{owner: p}})
+		}
+		done <- err
+	})
+	flushed := make(chan struct{})
+	go func() { out.flush(); close(flushed) }()
+	select {
+	case err := <-done:
+		if !errors.Is(err, nats.ErrConnectionClosed) {
+			t.Fatalf("a write on a closed connection ended with %v, want ErrConnectionClosed", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("a failed write never finished its batch: done waited for the flush it failed in")
+	}
+	<-flushed
+}

@@ -34,7 +34,7 @@ func (c *call) attempt() {
 func (e *Engine) answered(c *call, job *kore.Job, err error) {
 	switch {
 	case err == nil:
-		e.rec.hand(func() { e.accepted(c, job) })
+		e.recordAccepted(c, job)
 	case kore.IsRetryable(err):
 		e.retryLater(c, err)
 	default:

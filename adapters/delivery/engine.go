@@ -47,8 +47,9 @@ var errRunning = errors.New("delivery: Run called twice")
 //	           not spent from it, see deviceQueue)
 //	        ─▶ sender (call Kore on a fixed pool of workers)
 //	        ─▶ retry policy (back off, honour Retry-After, dead-letter)
-//	        ─▶ recorder (record the keys, then settle as sent, on workers
-//	           of its own: a sender is free once Kore answered)
+//	        ─▶ recorder (record the keys, then settle as sent: from the
+//	           ledger's acknowledgement, or on workers of its own for a
+//	           ledger that blocks; a sender is free once Kore answered)
 //
 // Create it with New, start Run once, then call Deliver from any goroutine.
 type Engine struct {
@@ -67,8 +68,10 @@ type Engine struct {
 	polls   *pollQueue
 	send    *sender
 	// rec records the keys of calls Kore accepted and settles them, so a
-	// sender worker is free for the next call while the ledger stores them.
-	rec *sender
+	// sender worker is free for the next call while the ledger stores them
+	// (a ledger that records asynchronously needs none of its workers).
+	rec       *sender
+	recording sync.WaitGroup // asynchronous records under way
 
 	wake    chan struct{}
 	started atomic.Bool
@@ -138,7 +141,9 @@ func (e *Engine) Run(ctx context.Context) error {
 	}
 	e.callCtx = context.WithoutCancel(ctx)
 	e.send = newSender(e.opts.Concurrency, e.signal)
-	e.rec = newSender(e.opts.Concurrency, func() {})
+	if _, async := e.ledger.(asyncRecorder); !async {
+		e.rec = newSender(e.opts.Concurrency, func() {})
+	}
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
 	defer timer.Stop()
@@ -165,7 +170,10 @@ func (e *Engine) shutdown() {
 	e.flights.settleAll(e.devq.close(), result{abort: ErrClosed})
 	e.polls.close()
 	e.send.close()
-	e.rec.close() // after the calls: each accepted one hands its record over
+	e.recording.Wait() // after the calls: each accepted one starts its record
+	if e.rec != nil {
+		e.rec.close()
+	}
 }
 
 // signal wakes the dispatcher without blocking.

@@ -17,8 +17,17 @@ type Ledger interface {
 	Record(ctx context.Context, keys []string, ttl time.Duration) error
 }
 
-// Compile-time checks: the stores the transports hand out are Ledgers.
+// asyncRecorder is a Ledger that records without holding the caller:
+// done hears once whether every key was stored. done runs on one of the
+// ledger's goroutines and must not wait for another Record.
+type asyncRecorder interface {
+	RecordAsync(keys []string, ttl time.Duration, done func(error))
+}
+
+// Compile-time checks: the stores the transports hand out are Ledgers,
+// and the JetStream one records asynchronously.
 var (
-	_ Ledger = (*broker.Ledger)(nil)
-	_ Ledger = (*broker.MemoryLedger)(nil)
+	_ Ledger        = (*broker.Ledger)(nil)
+	_ Ledger        = (*broker.MemoryLedger)(nil)
+	_ asyncRecorder = (*broker.Ledger)(nil)
 )

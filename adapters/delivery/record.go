@@ -4,22 +4,62 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/korelay/korelay/kore"
 )
 
-// accepted is the recorder stage: it records the idempotency keys of a
-// call Kore accepted, then settles its items as sent (dry run: as such),
-// and queues the job's status poll when jobs are tracked. Recording comes
-// first: a delivery that sees "sent" may ack its event, and the ledger must
-// know by then.
-func (e *Engine) accepted(c *call, job *kore.Job) {
+// recordAccepted is the recorder stage: it records the idempotency keys
+// of a call Kore accepted, then settles its items (see accepted).
+// Recording comes first: a delivery that sees "sent" may ack its event,
+// and the ledger must know by then. A ledger that records asynchronously
+// settles the call from its acknowledgement, so no goroutine waits for
+// the store; another records on the recorder's workers, so the sender is
+// free for the next call either way.
+func (e *Engine) recordAccepted(c *call, job *kore.Job) {
+	async, ok := e.ledger.(asyncRecorder)
+	if !ok {
+		e.rec.hand(func() { e.accepted(c, job, e.record(c.items)) })
+		return
+	}
+	batches := recordBatches(c.items)
+	e.recording.Add(1)
+	var (
+		left = atomic.Int32{}
+		mu   sync.Mutex
+		errs []error
+	)
+	left.Store(int32(len(batches)))
+	for _, b := range batches {
+		async.RecordAsync(b.keys, b.ttl, func(err error) {
+			if err != nil {
+				mu.Lock()
+				errs = append(errs, err)
+				mu.Unlock()
+			}
+			if left.Add(-1) > 0 {
+				return
+			}
+			var recErr error
+			if err := errors.Join(errs...); err != nil {
+				recErr = fmt.Errorf("delivery: record idempotency keys: %w", err)
+			}
+			e.accepted(c, job, recErr)
+			e.recording.Done()
+		})
+	}
+}
+
+// accepted settles the items of a call Kore accepted, whose keys were
+// recorded (recErr says if not), as sent (dry run: as such), and queues
+// the job's status poll when jobs are tracked.
+func (e *Engine) accepted(c *call, job *kore.Job, recErr error) {
 	var jobID string
 	if job != nil {
 		jobID = job.ID
 	}
-	recErr := e.record(c.items)
 	status := StatusSent
 	if e.opts.DryRun {
 		status = StatusDryRun
@@ -36,25 +76,32 @@ func (e *Engine) accepted(c *call, job *kore.Job) {
 	}
 }
 
-// record stores the idempotency keys of items, one Record per lifetime.
-func (e *Engine) record(items []*flight) error {
-	type batch struct {
-		ttl  time.Duration
-		keys []string
-	}
-	var batches []batch
+// recordBatch is the keys of one lifetime.
+type recordBatch struct {
+	ttl  time.Duration
+	keys []string
+}
+
+// recordBatches groups the keys of items by lifetime: one Record each.
+func recordBatches(items []*flight) []recordBatch {
+	var batches []recordBatch
 	for _, f := range items {
 		i := 0
 		for i < len(batches) && batches[i].ttl != f.ttl {
 			i++
 		}
 		if i == len(batches) {
-			batches = append(batches, batch{ttl: f.ttl, keys: make([]string, 0, len(items))})
+			batches = append(batches, recordBatch{ttl: f.ttl, keys: make([]string, 0, len(items))})
 		}
 		batches[i].keys = append(batches[i].keys, f.key)
 	}
+	return batches
+}
+
+// record stores the idempotency keys of items, one Record per lifetime.
+func (e *Engine) record(items []*flight) error {
 	var errs []error
-	for _, b := range batches {
+	for _, b := range recordBatches(items) {
 		if err := e.ledger.Record(e.callCtx, b.keys, b.ttl); err != nil {
 			errs = append(errs, err)
 		}

@@ -10,65 +10,162 @@ import (
 	"github.com/korelay/korelay/rules"
 )
 
-// gatedLedger holds every Record until release is closed, and says when
-// one is waiting.
+// heldLedger is a ledger whose records wait until release; waiting is
+// closed when the first one does.
+type heldLedger interface {
+	delivery.Ledger
+	waitingRecord() <-chan struct{}
+	release()
+}
+
+// gatedLedger holds every Record until release is called.
 type gatedLedger struct {
 	spyLedger
-	release chan struct{}
+	open    chan struct{}
 	waiting chan struct{}
-	once    sync.Once
+	first   sync.Once
+	opened  sync.Once
+}
+
+func newGatedLedger() *gatedLedger {
+	return &gatedLedger{open: make(chan struct{}), waiting: make(chan struct{})}
 }
 
 func (l *gatedLedger) Record(ctx context.Context, keys []string, ttl time.Duration) error {
-	l.once.Do(func() { close(l.waiting) })
-	<-l.release
+	l.first.Do(func() { close(l.waiting) })
+	<-l.open
 	return l.spyLedger.Record(ctx, keys, ttl)
+}
+
+func (l *gatedLedger) waitingRecord() <-chan struct{} { return l.waiting }
+func (l *gatedLedger) release()                       { l.opened.Do(func() { close(l.open) }) }
+
+// asyncGatedLedger records asynchronously, as the JetStream ledger does:
+// RecordAsync returns at once and its done is called on release (at once
+// after it).
+type asyncGatedLedger struct {
+	spyLedger
+	waiting chan struct{}
+	first   sync.Once
+	mu      sync.Mutex
+	open    bool
+	held    []func()
+}
+
+func newAsyncGatedLedger() *asyncGatedLedger {
+	return &asyncGatedLedger{waiting: make(chan struct{})}
+}
+
+func (l *asyncGatedLedger) RecordAsync(keys []string, ttl time.Duration, done func(error)) {
+	store := func() { done(l.spyLedger.Record(context.Background(), keys, ttl)) }
+	l.mu.Lock()
+	if !l.open {
+		l.held = append(l.held, store)
+		l.mu.Unlock()
+		l.first.Do(func() { close(l.waiting) })
+		return
+	}
+	l.mu.Unlock()
+	store()
+}
+
+func (l *asyncGatedLedger) waitingRecord() <-chan struct{} { return l.waiting }
+
+func (l *asyncGatedLedger) release() {
+	l.mu.Lock()
+	held := l.held
+	l.open, l.held = true, nil
+	l.mu.Unlock()
+	for _, store := range held {
+		go store() // as the ledger's acknowledgement goroutine would
+	}
 }
 
 // TestRecordingDoesNotHoldTheSender: with one call in flight at most, the
 // next call goes out while the ledger still stores the keys of the one
-// before, and no delivery is settled as sent before its keys are stored.
+// before, and no delivery is settled as sent before its keys are stored,
+// whether the ledger records synchronously (on the recorder's workers) or
+// asynchronously (settled from its acknowledgement).
 func TestRecordingDoesNotHoldTheSender(t *testing.T) {
-	f := &fakeKore{}
-	l := &gatedLedger{release: make(chan struct{}), waiting: make(chan struct{})}
-	e, stop := start(t, f, l, delivery.Options{Concurrency: 1})
-	defer stop()
-	var released sync.Once
-	release := func() { released.Do(func() { close(l.release) }) }
-	defer release() // before stop, which waits for the records
+	for name, newLedger := range map[string]func() heldLedger{
+		"sync":  func() heldLedger { return newGatedLedger() },
+		"async": func() heldLedger { return newAsyncGatedLedger() },
+	} {
+		t.Run(name, func(t *testing.T) {
+			f := &fakeKore{}
+			l := newLedger()
+			e, stop := start(t, f, l, delivery.Options{Concurrency: 1})
+			defer stop()
+			defer l.release() // before stop, which waits for the records
 
-	type answer struct {
-		outs []delivery.Outcome
-		err  error
+			type answer struct {
+				outs []delivery.Outcome
+				err  error
+			}
+			answers := make(chan answer, 2)
+			for i, text := range []string{"first", "second"} {
+				n := note("e"+text, "r", text, users(text, 1)...)
+				go func() {
+					outs, err := e.Deliver(context.Background(), []rules.Notification{n}, delivery.DeliverOptions{})
+					answers <- answer{outs, err}
+				}()
+				if i == 0 {
+					<-l.waitingRecord() // the first call was accepted; its keys are being stored
+				}
+			}
+			deadline := time.Now().Add(10 * time.Second)
+			for len(f.Calls()) < 2 {
+				if time.Now().After(deadline) {
+					t.Fatalf("%d calls while the first call's keys were being stored, want 2: the sender waited for the ledger", len(f.Calls()))
+				}
+				time.Sleep(time.Millisecond)
+			}
+			select {
+			case a := <-answers:
+				t.Fatalf("a delivery settled (%v, %v) before its keys were stored", a.outs, a.err)
+			default:
+			}
+			l.release()
+			for range 2 {
+				a := <-answers
+				if a.err != nil || len(a.outs) != 1 || a.outs[0].Status != delivery.StatusSent {
+					t.Fatalf("after the ledger stored the keys: %v, %v; want one sent outcome", a.outs, a.err)
+				}
+			}
+		})
 	}
-	answers := make(chan answer, 2)
-	for i, text := range []string{"first", "second"} {
-		n := note("e"+text, "r", text, users(text, 1)...)
-		go func() {
-			outs, err := e.Deliver(context.Background(), []rules.Notification{n}, delivery.DeliverOptions{})
-			answers <- answer{outs, err}
-		}()
-		if i == 0 {
-			<-l.waiting // the first call was accepted; its keys are being stored
-		}
+}
+
+// TestShutdownWaitsForAsynchronousRecords: Run returns only after the
+// keys of every call Kore accepted were stored, also when the ledger
+// stores them asynchronously, so a graceful stop repeats nothing.
+func TestShutdownWaitsForAsynchronousRecords(t *testing.T) {
+	f := &fakeKore{}
+	l := newAsyncGatedLedger()
+	e, err := delivery.New(f, l, delivery.Options{Concurrency: 1})
+	if err != nil {
+		t.Fatal(err)
 	}
-	deadline := time.Now().Add(10 * time.Second)
-	for len(f.Calls()) < 2 {
-		if time.Now().After(deadline) {
-			t.Fatalf("%d calls while the first call's keys were being stored, want 2: the sender waited for the ledger", len(f.Calls()))
-		}
-		time.Sleep(time.Millisecond)
-	}
+	ctx, cancel := context.WithCancel(context.Background())
+	ran := make(chan error, 1)
+	go func() { ran <- e.Run(ctx) }()
+	n := note("e1", "r", "hello", users("u", 1)...)
+	e.DeliverAsync(context.Background(), []rules.Notification{n}, delivery.DeliverOptions{}, func([]delivery.Outcome, error) {})
+	<-l.waitingRecord()
+	cancel()
 	select {
-	case a := <-answers:
-		t.Fatalf("a delivery settled (%v, %v) before its keys were stored", a.outs, a.err)
-	default:
+	case err := <-ran:
+		t.Fatalf("Run returned (%v) while an accepted call's keys were still being stored", err)
+	case <-time.After(100 * time.Millisecond):
 	}
-	release()
-	for range 2 {
-		a := <-answers
-		if a.err != nil || len(a.outs) != 1 || a.outs[0].Status != delivery.StatusSent {
-			t.Fatalf("after the ledger stored the keys: %v, %v; want one sent outcome", a.outs, a.err)
-		}
+	l.release()
+	if err := <-ran; err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	l.spyLedger.mu.Lock()
+	got := len(l.ttls)
+	l.spyLedger.mu.Unlock()
+	if got != 1 {
+		t.Errorf("%d records stored by the time Run returned, want 1", got)
 	}
 }
