@@ -48,8 +48,9 @@ type options struct {
 	Batch     int    // the reference's pull batch
 
 	Profile string // write the harness's own CPU profile here; empty: none
-	// KorelayProfile, when set, is a folder where each korelay run writes
-	// its CPU profile (run -cpuprofile), named after its job.
+	// KorelayProfile, when set, is a folder where each run of korelay and
+	// of the reference writes its CPU profile (-cpuprofile), named after
+	// its system and job.
 	KorelayProfile string
 	// KorelayConfig is YAML appended to korelay's generated configuration
 	// (top-level sections it does not write itself, e.g. journal).
@@ -89,7 +90,7 @@ func parseFlags(args []string) (options, error) {
 	fs.IntVar(&o.BroadcastSize, "broadcast-size", 100000, "identities in the broadcast scenario's dataset")
 	fs.DurationVar(&o.BroadcastLead, "broadcast-lead", 6*time.Second, "the broadcast's cron fire is this long after korelay starts")
 	fs.StringVar(&o.Profile, "profile", "", "write a CPU profile of the harness itself (NATS server, fake Kore, publisher) to this file")
-	fs.StringVar(&o.KorelayProfile, "korelay-profile", "", "write each korelay run's CPU profile into this folder (korelay run -cpuprofile)")
+	fs.StringVar(&o.KorelayProfile, "korelay-profile", "", "write each run's CPU profile, korelay's and the reference's, into this folder (-cpuprofile)")
 	fs.StringVar(&o.KorelayConfig, "korelay-config", "", "YAML appended to korelay's configuration, e.g. 'journal: {enabled: false}'")
 	if err := fs.Parse(args); err != nil {
 		return o, err

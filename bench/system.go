@@ -49,12 +49,16 @@ func startKorelayFor(ctx context.Context, o options, bin, dir, natsURL string, k
 // fake Kore and waits until it consumes.
 func startReference(ctx context.Context, o options, bin, dir, natsURL string, k *fakeKore) (*started, error) {
 	ready := filepath.Join(dir, "reference.ready")
-	p, err := startProc(sysReference, bin, []string{
+	args := []string{
 		"-nats", natsURL, "-kore", k.URL, "-bot", k.BotID, "-client-id", k.ClientID, "-client-secret", k.ClientSecret,
 		"-stream", refStreamName, "-subject", ruleSubject,
 		"-workers", strconv.Itoa(o.Workers), "-batch", strconv.Itoa(o.Batch),
 		"-drain", o.Drain.String(), "-ready", ready,
-	}, dir, "reference.log")
+	}
+	if o.KorelayProfile != "" {
+		args = append(args, "-cpuprofile", filepath.Join(o.KorelayProfile, "reference-"+filepath.Base(dir)+".prof"))
+	}
+	p, err := startProc(sysReference, bin, args, dir, "reference.log")
 	if err != nil {
 		return nil, err
 	}

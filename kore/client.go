@@ -34,6 +34,12 @@ type Client struct {
 	botID      string
 	devicePath string
 	hc         *http.Client
+	// direct is hc's transport when hc adds nothing to a request (no
+	// cookie jar, no timeout of its own; redirects are never followed):
+	// requests go to it straight, sparing http.Client's per-request
+	// header copy. Nil: requests go through hc.
+	direct     http.RoundTripper
+	notifyPath string // the notify API's path, built once
 	timeout    time.Duration
 	// userAgentHeader is the User-Agent header's value, built once.
 	userAgentHeader []string
@@ -71,7 +77,12 @@ func New(opts ...Option) (*Client, error) {
 		hc.Transport = NewTransport()
 	}
 	hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	var direct http.RoundTripper
+	if hc.Jar == nil && hc.Timeout == 0 {
+		direct = hc.Transport
+	}
 	c := &Client{
+		direct:          direct,
 		baseURL:         o.baseURL,
 		botID:           o.botID,
 		devicePath:      strings.ReplaceAll(o.devicePrefix, "{id}", url.PathEscape(o.botID)),
@@ -88,6 +99,7 @@ func New(opts ...Option) (*Client, error) {
 		enforceJTI: o.enforceJTI,
 		now:        func() time.Time { return c.now() },
 	}
+	c.notifyPath = c.botPath("notify")
 	return c, nil
 }
 
@@ -163,7 +175,7 @@ func (c *Client) send(ctx context.Context, r request, buf *bytes.Buffer) (int, [
 	if err != nil {
 		return 0, nil, err
 	}
-	resp, err := c.hc.Do(req)
+	resp, err := c.roundTrip(req)
 	if err != nil {
 		return 0, nil, c.transportError(ctx, r.endpoint, "send request", err)
 	}
@@ -179,6 +191,20 @@ func (c *Client) send(ctx context.Context, r request, buf *bytes.Buffer) (int, [
 		return 0, nil, malformed(r.endpoint, resp.StatusCode, "a body of at most 1 MiB", nil)
 	}
 	return resp.StatusCode, body, nil
+}
+
+// roundTrip sends req through the transport directly when the client adds
+// nothing to it, else through the client. Errors read as the client's do:
+// "Post \"URL\": cause".
+func (c *Client) roundTrip(req *http.Request) (*http.Response, error) {
+	if c.direct == nil {
+		return c.hc.Do(req)
+	}
+	resp, err := c.direct.RoundTrip(req)
+	if err != nil {
+		return nil, &url.Error{Op: req.Method[:1] + strings.ToLower(req.Method[1:]), URL: req.URL.String(), Err: err}
+	}
+	return resp, nil
 }
 
 // newHTTPRequest builds the HTTP request for r, with its headers.

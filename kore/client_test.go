@@ -1,6 +1,8 @@
 package kore_test
 
 import (
+	"context"
+	"net"
 	"net/http"
 	"strings"
 	"testing"
@@ -85,5 +87,40 @@ func TestClientDoesNotFollowRedirects(t *testing.T) {
 	}
 	if hits != 0 {
 		t.Errorf("redirect target was called %d times", hits)
+	}
+}
+
+// TestNetworkErrorsReadAlikeWithAndWithoutHTTPClient: a call that cannot
+// reach Kore fails the same way, retryably and naming the method and URL,
+// whether the client sends through its transport directly (the default)
+// or through a caller's http.Client with a timeout of its own; neither
+// follows a redirect.
+func TestNetworkErrorsReadAlikeWithAndWithoutHTTPClient(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed := "http://" + ln.Addr().String()
+	ln.Close()
+	redirect := newPlainServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "http://elsewhere.example/", http.StatusTemporaryRedirect)
+	}))
+	for name, opts := range map[string][]kore.Option{
+		"default":     nil,
+		"http client": {kore.WithHTTPClient(&http.Client{Timeout: time.Minute})},
+	} {
+		t.Run(name, func(t *testing.T) {
+			req := kore.NotifyRequest{Channel: kore.ChannelSlack, Message: kore.Message{Type: kore.MessageText, Val: "hi"},
+				Identities: []string{"ann@example.com"}}
+			_, err := plainClient(t, closed, opts...).Notify(context.Background(), req)
+			want := `Post "` + closed + `/api/public/bot/st-plain/notify"`
+			if err == nil || !strings.Contains(err.Error(), want) || !kore.IsRetryable(err) {
+				t.Errorf("unreachable Kore: %v; want a retryable error naming %s", err, want)
+			}
+			_, err = plainClient(t, redirect.URL, opts...).Notify(context.Background(), req)
+			if apiErr := asAPIError(t, err); apiErr.StatusCode != http.StatusTemporaryRedirect {
+				t.Errorf("a redirect: %v; want the 307 as an APIError", err)
+			}
+		})
 	}
 }

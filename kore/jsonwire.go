@@ -37,6 +37,13 @@ func (w *jobWire) job() Job {
 	return j
 }
 
+// jobInPlace is job() without a copy: the times are moved into w's own
+// Job, which is returned.
+func (w *jobWire) jobInPlace() *Job {
+	w.plainJob.LastModified, w.plainJob.CreatedOn, w.plainJob.RequestedTime = w.LastModified.t, w.CreatedOn.t, w.RequestedTime.t
+	return (*Job)(&w.plainJob)
+}
+
 // lenientTime decodes an RFC 3339 string or epoch milliseconds; anything else
 // leaves it zero.
 type lenientTime struct{ t time.Time }

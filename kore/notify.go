@@ -62,25 +62,24 @@ func (c *Client) Notify(ctx context.Context, req NotifyRequest) (*Job, error) {
 	if err := req.Validate(); err != nil {
 		return nil, fmt.Errorf("kore %s: %w", EndpointNotify, err)
 	}
-	var w jobWire
+	w := new(jobWire) // the Job returned lives in it: one allocation
 	err := c.do(ctx, request{
 		endpoint: EndpointNotify,
 		method:   http.MethodPost,
-		path:     c.botPath("notify"),
+		path:     c.notifyPath,
 		body: notifyBody{
 			Channel:          req.Channel,
 			UserIdentityType: UserIdentityType,
 			Message:          req.Message,
 			Identities:       req.Identities,
 		},
-	}, &w, "a job object with _id and status", func() bool {
+	}, w, "a job object with _id and status", func() bool {
 		return w.ID != "" && w.Status != ""
 	})
 	if err != nil {
 		return nil, err
 	}
-	job := w.job()
-	return &job, nil
+	return w.jobInPlace(), nil
 }
 
 // NotifyStatus returns the current state of the notify job jobID (the _id

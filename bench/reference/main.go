@@ -29,6 +29,8 @@ import (
 	"os/signal"
 	"syscall"
 	"time"
+
+	"github.com/korelay/korelay/internal/cpuprofile"
 )
 
 func main() { os.Exit(run(os.Args[1:], os.Stderr)) }
@@ -39,7 +41,7 @@ type options struct {
 	BotID, ClientID, Secret     string
 	Stream, Subject, Consumer   string
 	Workers, Batch, MaxAckPend  int
-	Ready                       string
+	Ready, CPUProfile           string
 	HTTPTimeout, Drain, AckWait time.Duration
 }
 
@@ -51,6 +53,12 @@ func run(args []string, stderr io.Writer) int {
 		return 2
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	stopProfile, err := cpuprofile.Start(o.CPUProfile)
+	if err != nil {
+		fmt.Fprintln(stderr, "reference:", err)
+		return 1
+	}
+	defer stopProfile()
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
 	defer stop()
 	if err := serve(ctx, o, log); err != nil {
@@ -77,6 +85,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.IntVar(&o.Batch, "batch", 512, "messages per pull request")
 	fs.IntVar(&o.MaxAckPend, "max-ack-pending", 1024, "the consumer's MaxAckPending")
 	fs.StringVar(&o.Ready, "ready", "", "create this file once consuming")
+	fs.StringVar(&o.CPUProfile, "cpuprofile", "", "write a CPU profile to this `file` until the reference stops")
 	fs.DurationVar(&o.HTTPTimeout, "http-timeout", 10*time.Second, "timeout of one Kore call")
 	fs.DurationVar(&o.Drain, "drain", 15*time.Second, "how long a stop waits for the workers")
 	fs.DurationVar(&o.AckWait, "ack-wait", 30*time.Second, "the consumer's AckWait")
