@@ -1,9 +1,7 @@
 package broker
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"strconv"
 	"strings"
@@ -12,6 +10,8 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
+
+	"github.com/korelay/korelay/internal/jsack"
 )
 
 // pubAcks publishes messages to JetStream and matches their
@@ -170,7 +170,7 @@ func (p *pubAcks) onAck(m *nats.Msg) {
 	if err != nil {
 		return
 	}
-	if b := p.settle(id, ackError(m)); b != nil {
+	if b := p.settle(id, jsack.Error(m)); b != nil {
 		b.finish(b.err)
 	}
 }
@@ -205,25 +205,4 @@ func (b *ackBatch) fail(id uint64, err error) {
 	if last := b.owner.settle(id, fmt.Errorf("publish: %w", err)); last != nil {
 		go last.finish(last.err)
 	}
-}
-
-// ackError reads a JetStream publish acknowledgement: nil when stored.
-func ackError(m *nats.Msg) error {
-	if m.Header.Get("Status") == "503" {
-		return nats.ErrNoResponders
-	}
-	if !bytes.Contains(m.Data, []byte(`"error"`)) {
-		return nil
-	}
-	var a struct {
-		Error *struct {
-			Code        int    `json:"code"`
-			ErrCode     int    `json:"err_code"`
-			Description string `json:"description"`
-		} `json:"error"`
-	}
-	if err := json.Unmarshal(m.Data, &a); err != nil || a.Error == nil {
-		return fmt.Errorf("unreadable acknowledgement %q", m.Data)
-	}
-	return fmt.Errorf("jetstream: %s (code %d, error %d)", a.Error.Description, a.Error.Code, a.Error.ErrCode)
 }

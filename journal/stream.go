@@ -7,10 +7,14 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/korelay/korelay/internal/jsack"
 )
 
 // Stream defaults.
@@ -24,10 +28,6 @@ const (
 	DefaultMaxAge   = 24 * time.Hour
 	DefaultMaxBytes = 256 << 20
 )
-
-// headerRecords carries how many records a journal message holds, so a
-// failed write is counted in records.
-const headerRecords = "Korelay-Records"
 
 // StreamOptions configures the journal stream.
 type StreamOptions struct {
@@ -86,59 +86,140 @@ func EnsureStream(ctx context.Context, js jetstream.JetStream, opts StreamOption
 	return s, nil
 }
 
-// StreamSink writes to the journal stream with asynchronous publishes:
-// Write never waits for the server, and a write the server refuses (or
-// that cannot be sent because too many are outstanding) is reported to
-// onFail.
+// StreamSink writes to the journal stream without waiting for the store:
+// each batch is published with a reply subject of the sink's own, and the
+// acknowledgements are matched as they come. nats.go copies a published
+// message into its write buffer, so the caller's batch is free for reuse
+// when Write returns (nothing is cloned). A write the server refuses, or
+// leaves unanswered for ackTimeout, or that finds maxPending writes
+// unanswered, is reported to onFail.
 type StreamSink struct {
-	js       jetstream.JetStream
+	nc       *nats.Conn
 	subjects [Shards]string
+	prefix   string // reply subject prefix: "<inbox>."
+	sub      *nats.Subscription
+	onFail   func(records int)
+	now      func() time.Time
+
+	mu      sync.Mutex
+	next    uint64
+	pending map[uint64]int // unanswered writes: records each
+	order   []sentWrite    // unanswered writes, oldest first (some answered since)
 }
 
-// maxPending bounds the journal's unacknowledged publishes; stallWait is
-// how long a Write may wait for room before the batch is dropped.
+// sentWrite is a write awaiting its acknowledgement.
+type sentWrite struct {
+	id      uint64
+	records int
+	at      time.Time
+}
+
+// maxPending bounds the journal's unanswered writes; ackTimeout is how
+// long a write may go unanswered before it counts as failed.
 const (
 	maxPending = 512
-	stallWait  = 20 * time.Millisecond
+	ackTimeout = 10 * time.Second
 )
 
 // NewStreamSink returns a sink publishing on nc; onFail hears of records
-// not stored (it is called from the connection's goroutines).
+// not stored (it is called from the connection's goroutines and from
+// Write).
 func NewStreamSink(nc *nats.Conn, onFail func(records int)) (*StreamSink, error) {
-	js, err := jetstream.New(nc,
-		jetstream.WithPublishAsyncMaxPending(maxPending),
-		jetstream.WithPublishAsyncErrHandler(func(_ jetstream.JetStream, m *nats.Msg, _ error) {
-			n, _ := strconv.Atoi(m.Header.Get(headerRecords))
-			onFail(max(n, 1))
-		}))
-	if err != nil {
-		return nil, fmt.Errorf("journal: %w", err)
-	}
-	s := &StreamSink{js: js}
+	s := &StreamSink{nc: nc, prefix: nc.NewInbox() + ".", onFail: onFail, now: time.Now, pending: map[uint64]int{}}
 	for i := range s.subjects {
 		s.subjects[i] = Subject(i)
 	}
+	sub, err := nc.Subscribe(s.prefix+"*", s.onAck)
+	if err != nil {
+		return nil, fmt.Errorf("journal: acknowledgement subscription: %w", err)
+	}
+	s.sub = sub
 	return s, nil
 }
 
-// Write publishes a shard's records without waiting for the store. data
-// is copied: the caller may reuse it.
+// Write publishes a shard's records without waiting for the store; data
+// is the caller's again when Write returns.
 func (s *StreamSink) Write(shard int, records int, data []byte) error {
-	msg := &nats.Msg{Subject: s.subjects[shard], Data: bytes.Clone(data), Header: nats.Header{}}
-	msg.Header.Set(headerRecords, strconv.Itoa(records))
-	if _, err := s.js.PublishMsgAsync(msg, jetstream.WithStallWait(stallWait)); err != nil {
-		return fmt.Errorf("journal write to %s: %w", msg.Subject, err)
+	now := s.now()
+	s.expire(now)
+	s.mu.Lock()
+	if len(s.pending) >= maxPending {
+		s.mu.Unlock()
+		return fmt.Errorf("journal write to %s: %d writes unanswered", s.subjects[shard], maxPending)
+	}
+	s.next++
+	id := s.next
+	s.pending[id] = records
+	s.order = append(s.order, sentWrite{id: id, records: records, at: now})
+	s.mu.Unlock()
+	var reply [64]byte
+	if err := s.nc.PublishRequest(s.subjects[shard], string(strconv.AppendUint(append(reply[:0], s.prefix...), id, 10)), data); err != nil {
+		s.mu.Lock()
+		delete(s.pending, id)
+		s.mu.Unlock()
+		return fmt.Errorf("journal write to %s: %w", s.subjects[shard], err)
 	}
 	return nil
 }
 
-// Flush waits until every write is acknowledged or failed, or ctx ends.
+// onAck settles the write an acknowledgement answers.
+func (s *StreamSink) onAck(m *nats.Msg) {
+	id, err := strconv.ParseUint(strings.TrimPrefix(m.Subject, s.prefix), 10, 64)
+	if err != nil {
+		return
+	}
+	s.mu.Lock()
+	records, ok := s.pending[id]
+	delete(s.pending, id)
+	s.mu.Unlock()
+	if ok && jsack.Error(m) != nil {
+		s.onFail(records)
+	}
+}
+
+// expire counts the writes unanswered for ackTimeout as failed.
+func (s *StreamSink) expire(now time.Time) {
+	failed := 0
+	s.mu.Lock()
+	n := 0
+	for _, w := range s.order {
+		records, waiting := s.pending[w.id]
+		if !waiting {
+			n++ // answered
+			continue
+		}
+		if now.Sub(w.at) < ackTimeout {
+			break
+		}
+		delete(s.pending, w.id)
+		failed += records
+		n++
+	}
+	s.order = s.order[:copy(s.order, s.order[n:])]
+	s.mu.Unlock()
+	if failed > 0 {
+		s.onFail(failed)
+	}
+}
+
+// Flush waits until every write is acknowledged or has failed, or ctx
+// ends.
 func (s *StreamSink) Flush(ctx context.Context) error {
-	select {
-	case <-s.js.PublishAsyncComplete():
-		return nil
-	case <-ctx.Done():
-		return fmt.Errorf("journal flush: %w", ctx.Err())
+	t := time.NewTicker(5 * time.Millisecond)
+	defer t.Stop()
+	for {
+		s.expire(s.now())
+		s.mu.Lock()
+		left := len(s.pending)
+		s.mu.Unlock()
+		if left == 0 {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("journal flush: %d writes unanswered: %w", left, ctx.Err())
+		case <-t.C:
+		}
 	}
 }
 

@@ -39,8 +39,10 @@ func CronSubject(rule string) string { return CronSubjectPrefix + rule }
 // carry HeaderReceived.
 func Decode(id, subject string, hdr nats.Header, data []byte, received time.Time) (rules.Event, error) {
 	ev := rules.Event{ID: id, Time: received}
-	if t, err := time.Parse(time.RFC3339Nano, hdr.Get(HeaderReceived)); err == nil {
-		ev.Time = t
+	if h := hdr.Get(HeaderReceived); h != "" { // an event published to NATS has none
+		if t, err := time.Parse(time.RFC3339Nano, h); err == nil {
+			ev.Time = t
+		}
 	}
 	contentType := ""
 	switch {
