@@ -30,6 +30,8 @@ type pubAcks struct {
 	mu      sync.Mutex
 	next    uint64
 	waiting map[uint64]*ackBatch
+	sweep   *time.Timer // armed while writes are awaited (one timer for all)
+	armed   bool
 }
 
 // writeResend is how long a ledger write may go unanswered before it is
@@ -50,12 +52,14 @@ type ackBatch struct {
 	err      error
 	finished atomic.Bool
 	done     func(error)
-	timer    *time.Timer // resends what is unanswered, then gives up at deadline
 	deadline time.Time
+	sent     time.Time // when the writes still awaited were last sent (guarded by owner.mu)
 }
 
 func newPubAcks(nc *nats.Conn, out *outbox) (*pubAcks, error) {
 	p := &pubAcks{out: out, prefix: nc.NewInbox() + ".", waiting: map[uint64]*ackBatch{}, resendAfter: writeResend}
+	p.sweep = time.AfterFunc(time.Hour, p.sweepDue)
+	p.sweep.Stop()
 	sub, err := nc.Subscribe(p.prefix+"*", p.onAck)
 	if err != nil {
 		return nil, fmt.Errorf("acknowledgement subscription: %w", err)
@@ -87,17 +91,18 @@ func (p *pubAcks) publishAll(ctx context.Context, subjects []string, data []byte
 // publishAsync publishes data on every subject and returns at once; done
 // is called once, when JetStream stored each one (nil), a write failed, or
 // timeout passed (context.DeadlineExceeded). done runs on the goroutine
-// that settled the last write: the acknowledgement subscription's, a
-// timer's, or a fresh one when a write could not be published; it must
-// not wait for another of these writes. The batch is returned so that a
-// caller giving up may finish it; nil when there was nothing to write.
+// that settled the last write: the acknowledgement subscription's, the
+// sweep timer's, or a fresh one when a write could not be published; it
+// must not wait for another of these writes. The batch is returned so that
+// a caller giving up may finish it; nil when there was nothing to write.
 func (p *pubAcks) publishAsync(subjects []string, data []byte, timeout time.Duration, done func(error)) *ackBatch {
 	if len(subjects) == 0 {
 		done(nil) // no acknowledgement would ever finish the batch
 		return nil
 	}
+	now := time.Now()
 	b := &ackBatch{owner: p, ids: make([]uint64, 0, len(subjects)), subjects: subjects,
-		replies: make([]string, len(subjects)), data: data, done: done, deadline: time.Now().Add(timeout)}
+		replies: make([]string, len(subjects)), data: data, done: done, deadline: now.Add(timeout), sent: now}
 	b.left.Store(int32(len(subjects)))
 	p.mu.Lock()
 	for range subjects {
@@ -105,46 +110,69 @@ func (p *pubAcks) publishAsync(subjects []string, data []byte, timeout time.Dura
 		b.ids = append(b.ids, p.next)
 		p.waiting[p.next] = b
 	}
+	p.armLocked()
 	p.mu.Unlock()
 	var reply []byte
 	for i := range subjects {
 		reply = strconv.AppendUint(append(reply[:0], p.prefix...), b.ids[i], 10)
 		b.replies[i] = string(reply)
 	}
-	b.timer = time.AfterFunc(time.Hour, b.tick)
-	b.timer.Reset(max(min(p.resendAfter, timeout), 0))
 	for i := range subjects {
 		p.out.add(outgoing{subject: subjects[i], reply: b.replies[i], data: data, batch: b, id: b.ids[i]})
 	}
 	return b
 }
 
-// tick gives b up at its deadline; before it, it sends the writes still
-// unanswered again. A write whose stream leader died before it answered
-// is never acknowledged; a key stored twice holds the same value, and each
-// write settles once, whichever acknowledgement comes first.
-func (b *ackBatch) tick() {
-	if b.finished.Load() {
-		return
+// sweepEvery is how often the sweep looks at the writes awaited.
+func (p *pubAcks) sweepEvery() time.Duration { return max(p.resendAfter/2, time.Millisecond) }
+
+// armLocked arms the sweep if it is not; p.mu is held.
+func (p *pubAcks) armLocked() {
+	if !p.armed {
+		p.armed = true
+		p.sweep.Reset(p.sweepEvery())
 	}
-	left := time.Until(b.deadline)
-	if left <= 0 {
-		b.finish(context.DeadlineExceeded)
-		return
-	}
-	for i, id := range b.ids {
-		if b.awaited(id) {
-			b.owner.out.add(outgoing{subject: b.subjects[i], reply: b.replies[i], data: b.data, batch: b, id: id})
-		}
-	}
-	b.timer.Reset(min(b.owner.resendAfter, left))
 }
 
-// awaited reports whether write id of b has not been settled yet.
-func (b *ackBatch) awaited(id uint64) bool {
-	b.owner.mu.Lock()
-	defer b.owner.mu.Unlock()
-	return b.owner.waiting[id] == b
+// sweepDue gives up the batches past their deadline and sends again the
+// writes unanswered for resendAfter: a write whose stream leader died
+// before it answered is never acknowledged; a key stored twice holds the
+// same value, and each write settles once, whichever acknowledgement comes
+// first. It re-arms itself while writes are awaited.
+func (p *pubAcks) sweepDue() {
+	now := time.Now()
+	var expired []*ackBatch
+	var resend []outgoing
+	p.mu.Lock()
+	seen := map[*ackBatch]bool{}
+	for _, b := range p.waiting {
+		if seen[b] {
+			continue
+		}
+		seen[b] = true
+		switch {
+		case !now.Before(b.deadline):
+			expired = append(expired, b)
+		case now.Sub(b.sent) >= p.resendAfter:
+			b.sent = now
+			for i, id := range b.ids {
+				if p.waiting[id] == b {
+					resend = append(resend, outgoing{subject: b.subjects[i], reply: b.replies[i], data: b.data, batch: b, id: id})
+				}
+			}
+		}
+	}
+	p.armed = false
+	if len(p.waiting) > 0 {
+		p.armLocked()
+	}
+	p.mu.Unlock()
+	for _, w := range resend {
+		p.out.add(w)
+	}
+	for _, b := range expired {
+		b.finish(context.DeadlineExceeded)
+	}
 }
 
 // finish ends b with err, once: its writes still awaited are dropped and
@@ -153,7 +181,6 @@ func (b *ackBatch) finish(err error) {
 	if !b.finished.CompareAndSwap(false, true) {
 		return
 	}
-	b.timer.Stop()
 	b.owner.mu.Lock()
 	for _, id := range b.ids {
 		if b.owner.waiting[id] == b {
