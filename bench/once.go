@@ -137,9 +137,10 @@ func (e *env) measure(ctx context.Context, o options, j job, res *Result) error 
 			return kerr
 		}
 		p, cpu0 = e.sys.proc, cpu0-killedCPU
-		// At most the delivery engine's calls in flight can have been
-		// accepted by Kore but not yet recorded when korelay was killed.
-		res.Killed, res.AllowedDuplicates = true, delivery.DefaultConcurrency
+		// A kill repeats the calls at Kore and those Kore accepted whose
+		// keys were not recorded yet: the engine keeps both together
+		// under twice its concurrency.
+		res.Killed, res.AllowedDuplicates = true, 2*delivery.DefaultConcurrency
 	}
 	werr := waitDone(ctx, o.Stall, e.pub.js, goal{want: int64(res.Matching), delivered: e.check.delivered.Load,
 		events: uint64(o.N), stream: e.sys.stream})

@@ -78,7 +78,7 @@ func parseFlags(args []string) (options, error) {
 	fs.StringVar(&o.RefBin, "ref-bin", "", "use this reference binary instead of building ./bench/reference")
 	fs.StringVar(&o.LogLevel, "log-level", "info", "korelay's log level (its log goes to a file in the temp dir)")
 	fs.IntVar(&o.Pending, "pending", 4096, "max outstanding PublishAsync acks")
-	fs.Int64Var(&o.KillAfter, "kill", 0, "SIGKILL korelay after this many notifications and restart it (orders, max mode, korelay only): nothing may be lost; duplicates are reported, at most the calls in flight")
+	fs.Int64Var(&o.KillAfter, "kill", 0, "SIGKILL korelay after this many notifications and restart it (orders, max mode, korelay only): nothing may be lost; duplicates are reported, at most the calls at Kore or being recorded (twice korelay's concurrency)")
 	fs.IntVar(&o.BudgetMinute, "budget-minute", 10000000, "korelay's kore.budget.per_minute (calls are spread at per_minute/60 a second)")
 	fs.IntVar(&o.BudgetHour, "budget-hour", 100000000, "korelay's kore.budget.per_hour")
 	fs.BoolVar(&o.Keep, "keep", false, "keep the temporary directory (binaries, configs, logs)")

@@ -27,8 +27,9 @@ type Result struct {
 	Lost       int64 `json:"lost"`
 	Duplicates int64 `json:"duplicates"`
 	// Killed is set when korelay was SIGKILLed and restarted mid-run; then
-	// up to AllowedDuplicates duplicates (calls in flight at the kill, sent
-	// but not yet recorded) are at-least-once delivery, not a failure.
+	// up to AllowedDuplicates duplicates (calls at Kore at the kill, or
+	// accepted and not yet recorded) are at-least-once delivery, not a
+	// failure.
 	Killed            bool  `json:"killed,omitempty"`
 	AllowedDuplicates int64 `json:"allowed_duplicates,omitempty"`
 	Unexpected        int64 `json:"unexpected"`

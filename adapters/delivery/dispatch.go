@@ -11,7 +11,7 @@ import (
 // woken). Only Run calls it.
 func (e *Engine) dispatch() time.Duration {
 	for {
-		if e.closed.Load() || !e.send.free() {
+		if e.closed.Load() || !e.send.free() || !e.recordRoom() {
 			return -1
 		}
 		now := time.Now()

@@ -72,6 +72,9 @@ type Engine struct {
 	// (a ledger that records asynchronously needs none of its workers).
 	rec       *sender
 	recording sync.WaitGroup // asynchronous records under way
+	// unrecorded counts the calls Kore accepted whose keys are still being
+	// recorded (see recordRoom).
+	unrecorded atomic.Int64
 
 	wake    chan struct{}
 	started atomic.Bool

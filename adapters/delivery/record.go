@@ -19,9 +19,13 @@ import (
 // the store; another records on the recorder's workers, so the sender is
 // free for the next call either way.
 func (e *Engine) recordAccepted(c *call, job *kore.Job) {
+	e.unrecorded.Add(1)
 	async, ok := e.ledger.(asyncRecorder)
 	if !ok {
-		e.rec.hand(func() { e.accepted(c, job, e.record(c.items)) })
+		e.rec.hand(func() {
+			e.accepted(c, job, e.record(c.items))
+			e.recorded()
+		})
 		return
 	}
 	batches := recordBatches(c.items)
@@ -47,9 +51,26 @@ func (e *Engine) recordAccepted(c *call, job *kore.Job) {
 				recErr = fmt.Errorf("delivery: record idempotency keys: %w", err)
 			}
 			e.accepted(c, job, recErr)
+			e.recorded()
 			e.recording.Done()
 		})
 	}
+}
+
+// recorded counts a call Kore accepted as recorded, and wakes the
+// dispatcher if recording was what held it.
+func (e *Engine) recorded() {
+	if e.unrecorded.Add(-1) >= int64(e.opts.Concurrency)-1 {
+		e.signal() // recording may have been what held the dispatcher
+	}
+}
+
+// recordRoom reports whether another call may start. A crash repeats the
+// calls at Kore and those Kore accepted whose keys are not recorded yet:
+// together they stay under twice Concurrency, so recording never holds a
+// sender, and what a crash can repeat stays bounded.
+func (e *Engine) recordRoom() bool {
+	return e.unrecorded.Load()+e.send.busy.Load() < 2*int64(e.opts.Concurrency)
 }
 
 // accepted settles the items of a call Kore accepted, whose keys were
