@@ -169,3 +169,38 @@ func TestShutdownWaitsForAsynchronousRecords(t *testing.T) {
 		t.Errorf("%d records stored by the time Run returned, want 1", got)
 	}
 }
+
+// TestCallsAwaitingRecordsAreBounded: while the ledger stores nothing, the
+// calls at Kore and the accepted ones awaiting their record stay under
+// twice the concurrency (what a crash could repeat); once records land,
+// the held calls go out.
+func TestCallsAwaitingRecordsAreBounded(t *testing.T) {
+	f := &fakeKore{}
+	l := newAsyncGatedLedger()
+	e, stop := start(t, f, l, delivery.Options{Concurrency: 1})
+	defer stop()
+	defer l.release()
+	done := make(chan error, 3)
+	for _, text := range []string{"a", "b", "c"} {
+		n := note("e"+text, "r", text, users(text, 1)...)
+		e.DeliverAsync(context.Background(), []rules.Notification{n}, delivery.DeliverOptions{},
+			func(_ []delivery.Outcome, err error) { done <- err })
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for len(f.Calls()) < 2 && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond)
+	}
+	time.Sleep(50 * time.Millisecond) // room for a call that should not start
+	if got := len(f.Calls()); got != 2 {
+		t.Fatalf("%d calls with the ledger storing nothing and concurrency 1, want 2 (one accepted awaiting its record, one more)", got)
+	}
+	l.release()
+	for range 3 {
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := len(f.Calls()); got != 3 {
+		t.Errorf("%d calls once the records landed, want 3", got)
+	}
+}
