@@ -48,8 +48,7 @@ type evaluatedEntry struct {
 }
 
 func (e *evaluatedEntry) Records(dst []journal.Record) []journal.Record {
-	d := e.msg.delivery
-	rec := journal.Record{Kind: journal.KindEvaluated, EventID: e.msg.id, Time: e.done, Delivery: &d,
+	rec := journal.Record{Kind: journal.KindEvaluated, EventID: e.msg.id, Time: e.done, Delivery: &e.msg.delivery,
 		Trigger: e.triggerOf()}
 	if e.err != nil {
 		rec.Error = e.err.Error()
@@ -63,10 +62,14 @@ func (e *evaluatedEntry) Records(dst []journal.Record) []journal.Record {
 }
 
 func (e *evaluatedEntry) triggerOf() *journal.Trigger {
-	t := &journal.Trigger{Source: string(e.source), Name: e.trigger, Received: e.at, Size: e.msg.size,
-		Preview: strings.ToValidUTF8(string(e.msg.preview), "\uFFFD")}
-	if len(e.msg.preview) < e.msg.size && utf8.Valid(e.msg.preview) {
-		t.Preview += "…"
+	t := &journal.Trigger{Source: string(e.source), Name: e.trigger, Received: e.at, Size: e.msg.size}
+	switch p := e.msg.preview; {
+	case !utf8.Valid(p):
+		t.Preview = strings.ToValidUTF8(string(p), "\uFFFD")
+	case len(p) < e.msg.size:
+		t.Preview = string(p) + "…" // one allocation
+	default:
+		t.Preview = string(p)
 	}
 	if e.msg.subject != e.trigger {
 		t.Subject = e.msg.subject
@@ -87,8 +90,12 @@ func (e *evaluatedEntry) cronRule() (*rules.Rule, bool) {
 
 // ruleResults says what each rule bound to the trigger did.
 func (e *evaluatedEntry) ruleResults() []journal.RuleResult {
-	var out []journal.RuleResult
-	for _, r := range e.cache.bound(e.set, e.source, e.trigger) {
+	bound := e.cache.bound(e.set, e.source, e.trigger)
+	if len(bound) == 0 {
+		return nil
+	}
+	out := make([]journal.RuleResult, 0, len(bound))
+	for _, r := range bound {
 		rr := journal.RuleResult{Rule: r.Name, Result: journal.ResultWhenFalse}
 		if slices.Contains(e.res.Matched, r.Name) {
 			rr.Result = journal.ResultMatched
@@ -119,7 +126,13 @@ func (e *evaluatedEntry) ruleResults() []journal.RuleResult {
 // the journal's goroutine uses it.
 type boundCache struct {
 	set   *rules.Set
-	rules map[string][]*rules.Rule
+	rules map[boundKey][]*rules.Rule
+}
+
+// boundKey is a trigger of a rule set.
+type boundKey struct {
+	source  rules.Source
+	trigger string
 }
 
 // maxBoundCache bounds the triggers remembered (NATS subjects can be many).
@@ -127,9 +140,9 @@ const maxBoundCache = 4096
 
 func (c *boundCache) bound(set *rules.Set, source rules.Source, trigger string) []*rules.Rule {
 	if c.set != set || len(c.rules) >= maxBoundCache {
-		c.set, c.rules = set, make(map[string][]*rules.Rule)
+		c.set, c.rules = set, make(map[boundKey][]*rules.Rule)
 	}
-	key := string(source) + ":" + trigger
+	key := boundKey{source, trigger}
 	rs, ok := c.rules[key]
 	if !ok {
 		rs = boundRules(set, source, trigger)
@@ -185,8 +198,8 @@ type settledEntry struct {
 }
 
 func (e *settledEntry) Records(dst []journal.Record) []journal.Record {
-	d := e.delivery
-	rec := journal.Record{Kind: journal.KindSettled, EventID: e.id, Time: e.at, Delivery: &d}
+	rec := journal.Record{Kind: journal.KindSettled, EventID: e.id, Time: e.at, Delivery: &e.delivery,
+		Outcomes: make([]journal.Outcome, 0, len(e.outs))}
 	n := 0 // outcomes come in notification order
 	for i := range e.outs {
 		o := &e.outs[i]
