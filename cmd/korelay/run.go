@@ -15,6 +15,7 @@ import (
 
 	"github.com/korelay/korelay/adapters/dryrun"
 	"github.com/korelay/korelay/internal/cpuprofile"
+	"github.com/korelay/korelay/internal/startmem"
 	"github.com/korelay/korelay/kore"
 	"github.com/korelay/korelay/metrics"
 	"github.com/korelay/korelay/service"
@@ -65,15 +66,34 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	reload := make(chan struct{}, 1)
 	stopHUP := forwardSIGHUP(reload)
 	defer stopHUP()
+	ready := make(chan struct{})
 	svc, err := service.New(service.Options{
 		Config: cfg, Notifier: notifier, Logger: log, Registry: reg, Metrics: m, Reload: reload, DryRun: *dryRun,
+		Ready: ready,
 	})
 	if err != nil {
 		return err
 	}
 	runCtx, stop := logStop(ctx, log)
 	defer stop()
+	go releaseStartPages(runCtx, ready, log)
 	return svc.Run(runCtx)
+}
+
+// releaseStartPages, once the service is up, gives back the pages of the
+// executable that only start-up used (see startmem).
+func releaseStartPages(ctx context.Context, ready <-chan struct{}, log *slog.Logger) {
+	select {
+	case <-ready:
+	case <-ctx.Done():
+		return
+	}
+	r, err := startmem.Release()
+	if err != nil {
+		log.Debug("start-up pages kept", "err", err)
+		return
+	}
+	log.Debug("start-up pages released", "mappings", r.Mappings, "executable_resident_before", r.Before, "after", r.After)
 }
 
 // logStop returns a context that ends when ctx does, after logging the
