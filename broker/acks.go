@@ -105,18 +105,24 @@ func (p *pubAcks) publishAsync(subjects []string, data []byte, timeout time.Dura
 		replies: make([]string, len(subjects)), data: data, done: done, deadline: now.Add(timeout), sent: now}
 	b.left.Store(int32(len(subjects)))
 	p.mu.Lock()
-	for range subjects {
-		p.next++
-		b.ids = append(b.ids, p.next)
-		p.waiting[p.next] = b
+	first := p.next + 1
+	p.next += uint64(len(subjects))
+	p.mu.Unlock()
+	// The batch is complete before the sweep can see it (it resends from
+	// ids and replies under p.mu).
+	var reply []byte
+	for i := range subjects {
+		id := first + uint64(i)
+		b.ids = append(b.ids, id)
+		reply = strconv.AppendUint(append(reply[:0], p.prefix...), id, 10)
+		b.replies[i] = string(reply)
+	}
+	p.mu.Lock()
+	for _, id := range b.ids {
+		p.waiting[id] = b
 	}
 	p.armLocked()
 	p.mu.Unlock()
-	var reply []byte
-	for i := range subjects {
-		reply = strconv.AppendUint(append(reply[:0], p.prefix...), b.ids[i], 10)
-		b.replies[i] = string(reply)
-	}
 	for i := range subjects {
 		p.out.add(outgoing{subject: subjects[i], reply: b.replies[i], data: data, batch: b, id: b.ids[i]})
 	}

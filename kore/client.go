@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -201,8 +202,14 @@ func (c *Client) roundTrip(req *http.Request) (*http.Response, error) {
 		return c.hc.Do(req)
 	}
 	resp, err := c.direct.RoundTrip(req)
+	if err == nil && resp == nil {
+		err = errors.New("the transport returned no response and no error")
+	}
 	if err != nil {
 		return nil, &url.Error{Op: req.Method[:1] + strings.ToLower(req.Method[1:]), URL: req.URL.String(), Err: err}
+	}
+	if resp.Body == nil { // as http.Client does, for a RoundTripper of the caller's
+		resp.Body = http.NoBody
 	}
 	return resp, nil
 }

@@ -124,3 +124,29 @@ func TestNetworkErrorsReadAlikeWithAndWithoutHTTPClient(t *testing.T) {
 		})
 	}
 }
+
+// bodylessTransport answers every request 200 with no body and no error,
+// as a careless RoundTripper of a caller's might.
+type bodylessTransport struct{ resp bool }
+
+func (t bodylessTransport) RoundTrip(*http.Request) (*http.Response, error) {
+	if !t.resp {
+		return nil, nil
+	}
+	return &http.Response{StatusCode: http.StatusOK, Header: http.Header{}}, nil
+}
+
+// TestCallerTransportsWithoutBodyOrResponse: a caller's RoundTripper that
+// returns no body, or no response at all, yields an error, not a panic.
+func TestCallerTransportsWithoutBodyOrResponse(t *testing.T) {
+	req := kore.NotifyRequest{Channel: kore.ChannelSlack, Message: kore.Message{Type: kore.MessageText, Val: "hi"},
+		Identities: []string{"ann@example.com"}}
+	for name, rt := range map[string]http.RoundTripper{"no body": bodylessTransport{resp: true}, "no response": bodylessTransport{}} {
+		t.Run(name, func(t *testing.T) {
+			c := plainClient(t, "http://127.0.0.1:1", kore.WithHTTPClient(&http.Client{Transport: rt}))
+			if _, err := c.Notify(context.Background(), req); err == nil {
+				t.Fatal("Notify succeeded without an answer to decode")
+			}
+		})
+	}
+}

@@ -211,9 +211,7 @@ func (s *Service) deliverReleased(ctx context.Context, rt *runtime, slot broker.
 // held identities of one text are 5 calls), settles their outcomes as an
 // event's are settled, and reports whether every one was settled.
 func (s *Service) deliverNotes(ctx context.Context, rt *runtime, slot broker.HeldSlot, ns []rules.Notification, events map[string]heldEvent, done func(bool)) {
-	// Redelivered: a slot released again after a failure or a crash may
-	// have been partly sent, so the ledger is always consulted.
-	rt.engine.DeliverAsync(ctx, ns, delivery.DeliverOptions{Redelivered: true}, func(outs []delivery.Outcome, err error) {
+	settleRelease := func(outs []delivery.Outcome, err error) {
 		if err != nil {
 			s.log.Warn("release interrupted; it will be retried", "slot", slot.String(), "err", err)
 			done(false)
@@ -227,6 +225,14 @@ func (s *Service) deliverNotes(ctx context.Context, rt *runtime, slot broker.Hel
 			}
 		}
 		done(ok)
+	}
+	// Redelivered: a slot released again after a failure or a crash may
+	// have been partly sent, so the ledger is always consulted.
+	rt.engine.DeliverAsync(ctx, ns, delivery.DeliverOptions{Redelivered: true}, func(outs []delivery.Outcome, err error) {
+		// Settling a release stores dead letters and acknowledges held
+		// notifications, waiting for JetStream: not on the goroutine
+		// that settled the delivery (see handle).
+		go settleRelease(outs, err)
 	})
 }
 

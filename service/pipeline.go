@@ -60,7 +60,7 @@ func (s *Service) handle(rt *runtime) broker.Handler {
 		// The callback keeps only what it uses: an event waiting for Kore
 		// must not hold its decoded payload.
 		eventID, rendered := ev.ID, res.Notifications
-		rt.engine.DeliverAsync(ctx, ns, opts, func(outs []delivery.Outcome, err error) {
+		settle := func(outs []delivery.Outcome, err error) {
 			if err != nil {
 				rt.journal.interrupted(m, err)
 				s.log.Warn("delivery interrupted; the event will be redelivered", "event_id", eventID, "err", err)
@@ -69,8 +69,30 @@ func (s *Service) handle(rt *runtime) broker.Handler {
 			}
 			rt.journal.settled(m, rendered, outs)
 			finish(s.settle(ctx, rt, m, outs))
+		}
+		rt.engine.DeliverAsync(ctx, ns, opts, func(outs []delivery.Outcome, err error) {
+			// The callback runs where delivery settled the last identity,
+			// often the goroutine that receives the ledger's
+			// acknowledgements: what waits for JetStream (a dead letter
+			// to store, or an exhausted event's on a redelivery) goes to
+			// a goroutine of its own, the rest is done here.
+			if err != nil || hasDeadLetter(outs) {
+				go settle(outs, err)
+				return
+			}
+			settle(outs, nil)
 		})
 	}
+}
+
+// hasDeadLetter reports whether an outcome must be stored as a dead letter.
+func hasDeadLetter(outs []delivery.Outcome) bool {
+	for i := range outs {
+		if outs[i].Status == delivery.StatusDeadLetter {
+			return true
+		}
+	}
+	return false
 }
 
 // countEvent counts an evaluated event: matched when a rule matched, failed

@@ -23,12 +23,18 @@ func (e *Engine) recordAccepted(c *call, job *kore.Job) {
 	async, ok := e.ledger.(asyncRecorder)
 	if !ok {
 		e.rec.hand(func() {
-			e.accepted(c, job, e.record(c.items))
+			err := e.record(c.items)
 			e.recorded()
+			e.accepted(c, job, err)
 		})
 		return
 	}
 	batches := recordBatches(c.items)
+	if len(batches) == 0 { // a call carries items; nothing to wait for otherwise
+		e.recorded()
+		e.accepted(c, job, nil)
+		return
+	}
 	e.recording.Add(1)
 	var (
 		left = atomic.Int32{}
@@ -50,8 +56,8 @@ func (e *Engine) recordAccepted(c *call, job *kore.Job) {
 			if err := errors.Join(errs...); err != nil {
 				recErr = fmt.Errorf("delivery: record idempotency keys: %w", err)
 			}
-			e.accepted(c, job, recErr)
 			e.recorded()
+			e.accepted(c, job, recErr)
 			e.recording.Done()
 		})
 	}
@@ -70,7 +76,8 @@ func (e *Engine) recorded() {
 // together they stay under twice Concurrency, so recording never holds a
 // sender, and what a crash can repeat stays bounded.
 func (e *Engine) recordRoom() bool {
-	return e.unrecorded.Load()+e.send.busy.Load() < 2*int64(e.opts.Concurrency)
+	busy := e.send.busy.Load() // first: a call moves from busy to unrecorded, never back
+	return e.unrecorded.Load()+busy < 2*int64(e.opts.Concurrency)
 }
 
 // accepted settles the items of a call Kore accepted, whose keys were
