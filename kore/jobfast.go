@@ -7,6 +7,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/valyala/fastjson"
+
+	"github.com/korelay/korelay/internal/jsoncheck"
 )
 
 // fastDecoder is an answer that can decode the common shape of its body
@@ -27,7 +29,7 @@ var jobKeys = [...]string{"_id", "status", "percentageComplete", "streamId", "cr
 // call. A job with status logs (a finished status poll) or anything
 // unusual goes to encoding/json.
 func (w *jobWire) decodeFast(p *fastjson.Parser, body []byte) bool {
-	if fastjson.ValidateBytes(body) != nil {
+	if fastjson.ValidateBytes(body) != nil || jsoncheck.ControlInString(body) || jsoncheck.SurrogateEscape(body) {
 		return false
 	}
 	v, err := p.ParseBytes(body)

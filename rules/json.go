@@ -12,6 +12,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/valyala/fastjson"
+
+	"github.com/korelay/korelay/internal/jsoncheck"
 )
 
 // decoders are reused: a decoder keeps its parser's buffers and the
@@ -51,10 +53,10 @@ func DecodeJSON(data []byte) (any, error) {
 	// The parser is lenient (it takes "\x" or a raw tab in a string); the
 	// validator is strict and allocates nothing. A document it refuses is
 	// rare and gets encoding/json's error, which says where.
-	if fastjson.ValidateBytes(data) != nil || controlInString(data) {
+	if fastjson.ValidateBytes(data) != nil || jsoncheck.ControlInString(data) {
 		return nil, syntaxError(data)
 	}
-	if hasSurrogateEscape(data) {
+	if jsoncheck.SurrogateEscape(data) {
 		// The parser keeps a lone surrogate escape as its text where
 		// encoding/json gives U+FFFD; such documents take the slow way.
 		return decodeStd(data)
@@ -66,40 +68,6 @@ func DecodeJSON(data []byte) (any, error) {
 		return nil, syntaxError(data)
 	}
 	return d.valueOf(v), nil
-}
-
-// controlInString reports whether a string in data holds a raw control
-// character, which JSON forbids (the validator misses some after an escape).
-func controlInString(data []byte) bool {
-	in, esc := false, false
-	for _, c := range data {
-		switch {
-		case esc:
-			esc = false
-		case in && c == '\\':
-			esc = true
-		case c == '"':
-			in = !in
-		case in && c < 0x20:
-			return true
-		}
-	}
-	return false
-}
-
-// hasSurrogateEscape reports whether data holds a \uD800-\uDFFF escape.
-func hasSurrogateEscape(data []byte) bool {
-	for i := bytes.Index(data, []byte(`\u`)); i >= 0 && i+3 < len(data); {
-		if c := data[i+2]; (c == 'd' || c == 'D') && strings.IndexByte("89abcdefABCDEF", data[i+3]) >= 0 {
-			return true
-		}
-		next := bytes.Index(data[i+2:], []byte(`\u`))
-		if next < 0 {
-			return false
-		}
-		i += 2 + next
-	}
-	return false
 }
 
 // decodeStd decodes data with encoding/json, numbers kept exact.

@@ -1,0 +1,27 @@
+package jsoncheck
+
+import "testing"
+
+func TestChecks(t *testing.T) {
+	tests := []struct {
+		doc                string
+		control, surrogate bool
+	}{
+		{`{"a":"b","c":[1,2]}`, false, false},
+		{"{\"a\":\"\x10\"}", true, false},
+		{"{\"a\":\"x\\\"\x01\"}", true, false}, // after an escaped quote: still in the string
+		{"{\"a\":\"x\"}\n", false, false},      // a newline outside strings is fine
+		{`{"a":"\ud83d\ude00"}`, false, true},  // any surrogate escape, paired or not
+		{`{"a":"\u00e9\\ud800"}`, false, true}, // conservative: an escaped backslash, then such text
+		{`{"a":"\uD7FF"}`, false, false},
+		{`{"a":"\uDFFF"}`, false, true},
+	}
+	for _, tt := range tests {
+		if got := ControlInString([]byte(tt.doc)); got != tt.control {
+			t.Errorf("ControlInString(%q) = %v, want %v", tt.doc, got, tt.control)
+		}
+		if got := SurrogateEscape([]byte(tt.doc)); got != tt.surrogate {
+			t.Errorf("SurrogateEscape(%q) = %v, want %v", tt.doc, got, tt.surrogate)
+		}
+	}
+}
