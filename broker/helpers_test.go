@@ -150,3 +150,26 @@ func consumeUntilCleanup(t *testing.T, c interface {
 		}
 	})
 }
+
+// waitErr returns what ch receives, failing the test after 10 s with
+// never.
+func waitErr(t *testing.T, ch <-chan error, never string) error {
+	t.Helper()
+	select {
+	case err := <-ch:
+		return err
+	case <-time.After(10 * time.Second):
+		t.Fatal(never)
+		return nil
+	}
+}
+
+// noSecond fails the test if ch receives again within 50 ms.
+func noSecond(t *testing.T, ch <-chan error) {
+	t.Helper()
+	select {
+	case err := <-ch:
+		t.Fatalf("done called twice (%v)", err)
+	case <-time.After(50 * time.Millisecond):
+	}
+}

@@ -123,13 +123,8 @@ func TestLedgerRecordAsync(t *testing.T) {
 	keys := []string{"order-shipped:42:ann@example.com", "order-shipped:42:bob@example.com"}
 	done := make(chan error, 2)
 	l.RecordAsync(keys, time.Hour, func(err error) { done <- err })
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatalf("RecordAsync: %v", err)
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("RecordAsync never finished")
+	if err := waitErr(t, done, "RecordAsync never finished"); err != nil {
+		t.Fatalf("RecordAsync: %v", err)
 	}
 	seen, err := l.Seen(context.Background(), append(keys, "never recorded"))
 	if err != nil || fmt.Sprint(seen) != "[true true false]" {
@@ -139,9 +134,5 @@ func TestLedgerRecordAsync(t *testing.T) {
 	if err := <-done; err == nil {
 		t.Error("RecordAsync with ttl 0 succeeded, want an error")
 	}
-	select {
-	case err := <-done:
-		t.Fatalf("done called twice (%v)", err)
-	case <-time.After(50 * time.Millisecond):
-	}
+	noSecond(t, done)
 }

@@ -83,19 +83,28 @@ func TestOutboxSendsAfterLinger(t *testing.T) {
 	}
 }
 
+// newTestPubAcks connects to a fresh server and returns the connection,
+// an outbox lingering for linger, and ledger writes sent through it.
+func newTestPubAcks(t *testing.T, linger time.Duration) (*nats.Conn, *outbox, *pubAcks) {
+	t.Helper()
+	nc := connect(t, startServer(t))
+	out := newOutbox(nc, linger)
+	p, err := newPubAcks(nc, out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return nc, out, p
+}
+
 // TestLedgerWriteFailsWhenItCannotBePublished: a ledger write the outbox
 // cannot publish fails Record with the cause, rather than waiting out the
 // caller's deadline for an acknowledgement that cannot come.
 func TestLedgerWriteFailsWhenItCannotBePublished(t *testing.T) {
-	nc := connect(t, startServer(t))
-	p, err := newPubAcks(nc, newOutbox(nc, time.Millisecond))
-	if err != nil {
-		t.Fatal(err)
-	}
+	nc, _, p := newTestPubAcks(t, time.Millisecond)
 	nc.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	err = p.publishAll(ctx, []string{"$KV.L.a", "$KV.L.b"}, []byte("1"))
+	err := p.publishAll(ctx, []string{"$KV.L.a", "$KV.L.b"}, []byte("1"))
 	if !errors.Is(err, nats.ErrConnectionClosed) {
 		t.Fatalf("publishAll on a closed connection: %v, want ErrConnectionClosed", err)
 	}
@@ -106,15 +115,11 @@ func TestLedgerWriteFailsWhenItCannotBePublished(t *testing.T) {
 // succeeds once the second copy is stored, instead of failing at the
 // deadline.
 func TestLedgerWriteSentAgainWhenUnanswered(t *testing.T) {
-	nc := connect(t, startServer(t))
-	p, err := newPubAcks(nc, newOutbox(nc, time.Millisecond))
-	if err != nil {
-		t.Fatal(err)
-	}
+	nc, _, p := newTestPubAcks(t, time.Millisecond)
 	p.resendAfter = 20 * time.Millisecond
 	copies := map[string]int{}
 	stored := make(chan string, 8)
-	_, err = nc.Subscribe("$KV.L.>", func(m *nats.Msg) {
+	_, err := nc.Subscribe("$KV.L.>", func(m *nats.Msg) {
 		copies[m.Subject]++
 		if copies[m.Subject] == 1 && m.Subject == "$KV.L.b" {
 			return // lost with the leader: no acknowledgement
@@ -143,11 +148,7 @@ func TestLedgerWriteSentAgainWhenUnanswered(t *testing.T) {
 // batch with context.DeadlineExceeded once, after being sent again while
 // it waited.
 func TestAsyncWriteGivesUpAtItsDeadline(t *testing.T) {
-	nc := connect(t, startServer(t))
-	p, err := newPubAcks(nc, newOutbox(nc, time.Millisecond))
-	if err != nil {
-		t.Fatal(err)
-	}
+	nc, _, p := newTestPubAcks(t, time.Millisecond)
 	p.resendAfter = 20 * time.Millisecond
 	sub, err := nc.SubscribeSync("$KV.L.>") // receives, never answers
 	if err != nil {
@@ -155,22 +156,13 @@ func TestAsyncWriteGivesUpAtItsDeadline(t *testing.T) {
 	}
 	done := make(chan error, 2)
 	p.publishAsync([]string{"$KV.L.a"}, []byte("1"), 200*time.Millisecond, func(err error) { done <- err })
-	select {
-	case err := <-done:
-		if !errors.Is(err, context.DeadlineExceeded) {
-			t.Fatalf("an unanswered write ended with %v, want context.DeadlineExceeded", err)
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("an unanswered write never gave up")
+	if err := waitErr(t, done, "an unanswered write never gave up"); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("an unanswered write ended with %v, want context.DeadlineExceeded", err)
 	}
 	if n := received(t, nc, sub); n < 2 {
 		t.Errorf("the unanswered write was sent %d times, want it sent again while it waited", n)
 	}
-	select {
-	case err := <-done:
-		t.Fatalf("done called twice (%v)", err)
-	case <-time.After(50 * time.Millisecond):
-	}
+	noSecond(t, done)
 }
 
 // TestFailedWriteFinishesOffTheFlush: a write that cannot be published
@@ -178,12 +170,7 @@ func TestAsyncWriteGivesUpAtItsDeadline(t *testing.T) {
 // writes (an acknowledgement, say) without waiting for the flush it
 // failed in.
 func TestFailedWriteFinishesOffTheFlush(t *testing.T) {
-	nc := connect(t, startServer(t))
-	out := newOutbox(nc, time.Hour)
-	p, err := newPubAcks(nc, out)
-	if err != nil {
-		t.Fatal(err)
-	}
+	nc, out, p := newTestPubAcks(t, time.Hour)
 	nc.Close()
 	done := make(chan error, 1)
 	p.publishAsync([]string{"$KV.L.a"}, []byte("1"), time.Minute, func(err error) {
@@ -194,13 +181,9 @@ func TestFailedWriteFinishesOffTheFlush(t *testing.T) {
 	})
 	flushed := make(chan struct{})
 	go func() { out.flush(); close(flushed) }()
-	select {
-	case err := <-done:
-		if !errors.Is(err, nats.ErrConnectionClosed) {
-			t.Fatalf("a write on a closed connection ended with %v, want ErrConnectionClosed", err)
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("a failed write never finished its batch: done waited for the flush it failed in")
+	err := waitErr(t, done, "a failed write never finished its batch: done waited for the flush it failed in")
+	if !errors.Is(err, nats.ErrConnectionClosed) {
+		t.Fatalf("a write on a closed connection ended with %v, want ErrConnectionClosed", err)
 	}
 	<-flushed
 }

@@ -10,10 +10,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
-	"github.com/korelay/korelay/broker"
 	"github.com/korelay/korelay/journal"
 )
 
@@ -194,16 +192,7 @@ func TestMemoryReusesTheForgottenEventsRoom(t *testing.T) {
 // Records written to the journal stream are read back by event id; an id
 // that is not a subject token is hashed into one.
 func TestStreamRoundTrip(t *testing.T) {
-	srv, err := broker.StartEmbedded(broker.EmbeddedOptions{Port: -1, StoreDir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { srv.Shutdown(); srv.WaitForShutdown() })
-	nc, err := nats.Connect(srv.ClientURL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(nc.Close)
+	nc := journal.ConnectJetStream(t)
 	ctx := context.Background()
 	js, _ := jetstream.New(nc)
 	if _, err := journal.OpenReader(ctx, js); err == nil {

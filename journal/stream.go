@@ -97,7 +97,6 @@ type StreamSink struct {
 	nc       *nats.Conn
 	subjects [Shards]string
 	prefix   string // reply subject prefix: "<inbox>."
-	sub      *nats.Subscription
 	onFail   func(records int)
 	now      func() time.Time
 
@@ -129,11 +128,9 @@ func NewStreamSink(nc *nats.Conn, onFail func(records int)) (*StreamSink, error)
 	for i := range s.subjects {
 		s.subjects[i] = Subject(i)
 	}
-	sub, err := nc.Subscribe(s.prefix+"*", s.onAck)
-	if err != nil {
+	if _, err := nc.Subscribe(s.prefix+"*", s.onAck); err != nil {
 		return nil, fmt.Errorf("journal: acknowledgement subscription: %w", err)
 	}
-	s.sub = sub
 	return s, nil
 }
 

@@ -3,6 +3,8 @@ package kore
 import (
 	"encoding/json"
 	"reflect"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/valyala/fastjson"
@@ -99,4 +101,20 @@ func BenchmarkDecodeJob(b *testing.B) {
 			}
 		}
 	})
+}
+
+// TestJobKeysAreJobsTags: the keys the fast path knows are exactly the
+// JSON names of Job's fields, so a field added to Job cannot be decoded
+// by the fast path as an unknown key and left empty.
+func TestJobKeysAreJobsTags(t *testing.T) {
+	var tags []string
+	jt := reflect.TypeFor[Job]()
+	for i := range jt.NumField() {
+		name, _, _ := strings.Cut(jt.Field(i).Tag.Get("json"), ",")
+		tags = append(tags, name)
+	}
+	slices.Sort(tags)
+	if keys := slices.Sorted(slices.Values(jobKeys[:])); !slices.Equal(tags, keys) {
+		t.Errorf("Job's JSON names %v, the fast path's keys %v", tags, keys)
+	}
 }

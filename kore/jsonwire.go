@@ -30,15 +30,11 @@ type jobWire struct {
 	RequestedTime lenientTime `json:"requestedTime"`
 }
 
-// job returns the decoded job.
-func (w *jobWire) job() Job {
-	j := Job(w.plainJob)
-	j.LastModified, j.CreatedOn, j.RequestedTime = w.LastModified.t, w.CreatedOn.t, w.RequestedTime.t
-	return j
-}
+// job returns a copy of the decoded job.
+func (w *jobWire) job() Job { return *w.jobInPlace() }
 
-// jobInPlace is job() without a copy: the times are moved into w's own
-// Job, which is returned.
+// jobInPlace completes the decoded job inside w (the times moved into its
+// own Job) and returns it, without a copy.
 func (w *jobWire) jobInPlace() *Job {
 	w.plainJob.LastModified, w.plainJob.CreatedOn, w.plainJob.RequestedTime = w.LastModified.t, w.CreatedOn.t, w.RequestedTime.t
 	return (*Job)(&w.plainJob)

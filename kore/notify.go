@@ -89,20 +89,20 @@ func (c *Client) NotifyStatus(ctx context.Context, jobID string) (*Job, error) {
 	if err := checkID(jobID); err != nil {
 		return nil, fmt.Errorf("kore %s: %w: job %w", EndpointNotifyStatus, ErrInvalidRequest, err)
 	}
-	var w jobWire
+	w := new(jobWire)
 	err := c.do(ctx, request{
 		endpoint: EndpointNotifyStatus,
 		method:   http.MethodGet,
 		path:     c.botPath("notify", "status", jobID),
-	}, &w, "a job object with a status", func() bool {
+	}, w, "a job object with a status", func() bool {
 		return w.Status != ""
 	})
 	if err != nil {
 		return nil, err
 	}
-	job := w.job()
+	job := w.jobInPlace()
 	if job.ID == "" {
 		job.ID = jobID
 	}
-	return &job, nil
+	return job, nil
 }

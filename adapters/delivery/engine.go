@@ -71,6 +71,7 @@ type Engine struct {
 	// sender worker is free for the next call while the ledger stores them
 	// (a ledger that records asynchronously needs none of its workers).
 	rec       *sender
+	async     asyncRecorder  // ledger, when it records asynchronously
 	recording sync.WaitGroup // asynchronous records under way
 	// unrecorded counts the calls Kore accepted whose keys are still being
 	// recorded (see recordRoom).
@@ -106,6 +107,7 @@ func New(n Notifier, l Ledger, opts Options) (*Engine, error) {
 		polls:    &pollQueue{},
 		wake:     make(chan struct{}, 1),
 	}
+	e.async, _ = l.(asyncRecorder)
 	if e.budget == nil {
 		e.budget = NewLocalBudget(opts.PerMinute, opts.PerHour, opts.Burst, time.Now())
 	}
@@ -144,7 +146,7 @@ func (e *Engine) Run(ctx context.Context) error {
 	}
 	e.callCtx = context.WithoutCancel(ctx)
 	e.send = newSender(e.opts.Concurrency, e.signal)
-	if _, async := e.ledger.(asyncRecorder); !async {
+	if e.async == nil {
 		e.rec = newSender(e.opts.Concurrency, func() {})
 	}
 	timer := time.NewTimer(time.Hour)

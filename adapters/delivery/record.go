@@ -20,8 +20,7 @@ import (
 // free for the next call either way.
 func (e *Engine) recordAccepted(c *call, job *kore.Job) {
 	e.unrecorded.Add(1)
-	async, ok := e.ledger.(asyncRecorder)
-	if !ok {
+	if e.async == nil {
 		e.rec.hand(func() {
 			err := e.record(c.items)
 			e.recorded()
@@ -43,7 +42,7 @@ func (e *Engine) recordAccepted(c *call, job *kore.Job) {
 	)
 	left.Store(int32(len(batches)))
 	for _, b := range batches {
-		async.RecordAsync(b.keys, b.ttl, func(err error) {
+		e.async.RecordAsync(b.keys, b.ttl, func(err error) {
 			if err != nil {
 				mu.Lock()
 				errs = append(errs, err)
@@ -52,12 +51,8 @@ func (e *Engine) recordAccepted(c *call, job *kore.Job) {
 			if left.Add(-1) > 0 {
 				return
 			}
-			var recErr error
-			if err := errors.Join(errs...); err != nil {
-				recErr = fmt.Errorf("delivery: record idempotency keys: %w", err)
-			}
 			e.recorded()
-			e.accepted(c, job, recErr)
+			e.accepted(c, job, recordError(errs))
 			e.recording.Done()
 		})
 	}
@@ -134,6 +129,11 @@ func (e *Engine) record(items []*flight) error {
 			errs = append(errs, err)
 		}
 	}
+	return recordError(errs)
+}
+
+// recordError is the error of a call's records, nil when each was stored.
+func recordError(errs []error) error {
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("delivery: record idempotency keys: %w", err)
 	}
