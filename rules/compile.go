@@ -60,6 +60,9 @@ type compiler struct {
 	funcs        template.FuncMap
 	exprOpts     []expr.Option // compile options without item
 	itemExprOpts []expr.Option // and with item
+	// rule gathers what the rule being compiled reads of the event: every
+	// expression and template compiled adds its need.
+	rule *need
 }
 
 func newCompiler(env Env, errs *errorList) *compiler {
@@ -73,6 +76,7 @@ func newCompiler(env Env, errs *errorList) *compiler {
 		funcs:        templateFuncs(),
 		exprOpts:     exprOptions(false),
 		itemExprOpts: exprOptions(true),
+		rule:         &need{},
 	}
 }
 
@@ -122,6 +126,7 @@ func (c *compiler) compileRule(f *fileCtx, n *yaml.Node) *ruleNode {
 	n = resolve(n)
 	r := &Rule{File: f.name, Line: n.Line, Column: n.Column, Mode: ModeLive}
 	rn := &ruleNode{rule: r, nameAt: f.at(n)}
+	c.rule = &need{}
 	what := "rule"
 	if fd, ok := fields["name"]; ok {
 		if s, ok := f.scalar(fd, "name"); ok {
@@ -169,7 +174,12 @@ func (c *compiler) compileRule(f *fileCtx, n *yaml.Node) *ruleNode {
 	rn.ok = len(c.errs.errs) == before
 	if rn.ok {
 		r.eventField = r.readsEventField()
+		r.need, r.firstNeed = c.rule, c.rule
+		if r.when != nil && r.forEach == nil {
+			r.firstNeed = r.when.need
+		}
 	}
+	c.rule = &need{}
 	return rn
 }
 

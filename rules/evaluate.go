@@ -28,6 +28,9 @@ func (s *Set) Evaluate(ev *Event) Result {
 		cronRule = rules[0]
 	}
 	st.reset(ev, cronRule)
+	if ev.JSON != nil {
+		st.decodeFirst(s.needs.of(ev, rules))
+	}
 	var res Result
 	for _, r := range rules {
 		if r.forEach != nil {
@@ -42,7 +45,7 @@ func (s *Set) Evaluate(ev *Event) Result {
 // fail records a rule's failure, with ReasonDecode when the rule reads
 // fields of a payload that is not an object.
 func (st *evalState) fail(res *Result, r *Rule, err error) {
-	reason, err := classify(r, st.ev.Payload, err)
+	reason, err := classify(r, st.payload, err)
 	res.Failures = append(res.Failures, Failure{EventID: st.ev.ID, Rule: r.Name, Reason: reason, Err: fmt.Errorf("rule %s: %w", r.Name, err)})
 }
 
@@ -58,6 +61,7 @@ func (st *evalState) evalRule(r *Rule, res *Result) {
 		}
 	}
 	res.Matched = append(res.Matched, r.Name)
+	st.ensure(r)
 	g, err := st.produce(r, false)
 	if err != nil {
 		st.fail(res, r, err)
@@ -119,6 +123,7 @@ func (r *Rule) notification(eventID string, g *notifGroup) Notification {
 // identities. Failed items are reported in one Failure; the other items
 // still notify.
 func (st *evalState) evalForEach(r *Rule, res *Result) {
+	st.ensure(r)
 	v, err := st.run(r.forEach, false)
 	if err != nil {
 		st.fail(res, r, err)

@@ -31,4 +31,9 @@ type Event struct {
 	// Payload is the decoded body: JSON values as produced by DecodeJSON,
 	// a map[string]any for form bodies, or a string for other bodies.
 	Payload any
+	// JSON, when set, is the body undecoded, and Payload is ignored:
+	// Evaluate decodes only what the rules bound to the trigger read of
+	// it. Only a document LazyJSON accepts may be set here; it must not
+	// change while Evaluate runs.
+	JSON []byte
 }

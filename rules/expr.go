@@ -66,6 +66,8 @@ type program struct {
 	// eventField is the first field of event the expression reads
 	// ("event.status"), or "".
 	eventField string
+	// need is what the expression reads of the event.
+	need *need
 }
 
 // exprKind is what an expression must produce.
@@ -112,7 +114,9 @@ func (c *compiler) compileExpr(what, src string, at valuePos, kind exprKind, wit
 		c.errs.add(at.node(), "%s: %s", what, msg)
 		return nil
 	}
-	return &program{prog: prog, what: what, at: at, eventField: exprEventField(tree.Node)}
+	p := &program{prog: prog, what: what, at: at, eventField: exprEventField(tree.Node), need: exprNeed(tree.Node)}
+	c.rule.merge(p.need)
+	return p
 }
 
 // exprOptions returns the compile options of every expression; withItem

@@ -50,10 +50,7 @@ func newDecoder() *decoder {
 // Strings that are not valid UTF-8 have the bad bytes replaced (U+FFFD), as
 // encoding/json does.
 func DecodeJSON(data []byte) (any, error) {
-	// The parser is lenient (it takes "\x" or a raw tab in a string); the
-	// validator is strict and allocates nothing. A document it refuses is
-	// rare and gets encoding/json's error, which says where.
-	if fastjson.ValidateBytes(data) != nil || jsoncheck.ControlInString(data) {
+	if !validJSON(data) {
 		return nil, syntaxError(data)
 	}
 	if jsoncheck.SurrogateEscape(data) {
@@ -68,6 +65,22 @@ func DecodeJSON(data []byte) (any, error) {
 		return nil, syntaxError(data)
 	}
 	return d.valueOf(v), nil
+}
+
+// validJSON reports whether data is one JSON document. The parser is
+// lenient (it takes "\x" or a raw tab in a string); the validator is
+// strict and allocates nothing. A document it refuses is rare and gets
+// encoding/json's error, which says where.
+func validJSON(data []byte) bool {
+	return fastjson.ValidateBytes(data) == nil && !jsoncheck.ControlInString(data)
+}
+
+// LazyJSON reports whether data may be left undecoded in Event.JSON, for
+// Evaluate to decode only what the rules read: a JSON document that
+// Evaluate reads exactly as DecodeJSON would. Anything else (not JSON, or
+// a lone surrogate escape) must be decoded with DecodeJSON.
+func LazyJSON(data []byte) bool {
+	return validJSON(data) && !jsoncheck.SurrogateEscape(data)
 }
 
 // decodeStd decodes data with encoding/json, numbers kept exact.
@@ -124,6 +137,25 @@ func (d *decoder) valueOf(v *fastjson.Value) any {
 		return false
 	}
 	return nil
+}
+
+// partial converts what n needs of a parsed value: of an object, the keys
+// n names, each as far as its own need says; any other value whole. The
+// keys are matched as DecodeJSON spells them (invalid UTF-8 replaced), and
+// a repeated key keeps its last value, as in DecodeJSON.
+func (d *decoder) partial(v *fastjson.Value, n *need) any {
+	if n.all || v.Type() != fastjson.TypeObject {
+		return d.valueOf(v)
+	}
+	o, _ := v.Object()
+	m := make(map[string]any, len(n.keys))
+	o.Visit(func(k []byte, e *fastjson.Value) {
+		key := d.key(k)
+		if c := n.keys[key]; c != nil {
+			m[key] = d.partial(e, c)
+		}
+	})
+	return m
 }
 
 // key returns b as a string, the one made before when there is one.

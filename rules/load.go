@@ -161,6 +161,10 @@ func newSet(rules []*Rule, files []string, data map[string]any, now func() time.
 	for i, r := range rules {
 		r.index = i
 		s.byName[r.Name] = r
+		if r.need == nil { // not compiled from a rule file: read it all
+			r.need = &need{all: true}
+			r.firstNeed = r.need
+		}
 	}
 	s.index = newIndex(rules)
 	s.states.New = func() any { return newEvalState(s) }

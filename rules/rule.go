@@ -70,6 +70,9 @@ type Rule struct {
 	devices  *devicePrograms
 	quiet    *quietRule
 	digest   *digestRule
+	// need is what the rule reads of the event; firstNeed what its when
+	// condition reads (need for a rule without when, or with for_each).
+	need, firstNeed *need
 	// eventField is a field of event the rule reads ("event.status"), or
 	// "" when it reads none: such a rule fails with ReasonDecode on a
 	// payload that is not an object.
@@ -87,6 +90,7 @@ type Set struct {
 	index  index
 	states sync.Pool // *evalState
 	zones  zoneCache // zones named by timezone_from
+	needs  needCache // what the rules of each trigger read
 	// noHeaders stands in for an event without headers; never modified.
 	noHeaders map[string]string
 }

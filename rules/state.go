@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/expr-lang/expr/vm"
+	"github.com/valyala/fastjson"
 )
 
 // evalState is the scratch space of one Evaluate call, pooled per Set so
@@ -24,6 +25,20 @@ type evalState struct {
 	out     limitedBuffer // text/template output
 	budget  rangeBudget   // text/template range iterations left
 	matches []*Rule
+	// payload is the event's payload as the rules see it: ev.Payload, or
+	// what is decoded so far of ev.JSON.
+	payload any
+	lazy    lazyPayload
+}
+
+// lazyPayload is the state of an event whose body Evaluate decodes
+// (Event.JSON): the parsed document, held until the evaluation ends, and
+// how much of it the payload holds.
+type lazyPayload struct {
+	dec   *decoder // its parser holds doc
+	doc   *fastjson.Value
+	needs triggerNeeds
+	have  *need // what payload holds
 }
 
 func newEvalState(s *Set) *evalState {
@@ -58,8 +73,51 @@ func (st *evalState) reset(ev *Event, cronRule *Rule) {
 	}
 	m.Time = ev.Time.In(loc)
 	st.env = exprEnv{Event: ev.Payload, Meta: m, Data: st.set.data, Now: st.set.now().In(loc)}
+	st.payload = ev.Payload
 	st.item = nil
 	st.tready = false
+}
+
+// decodeFirst parses ev.JSON and decodes what the bound rules read before
+// one is known to match (needs.first).
+func (st *evalState) decodeFirst(needs triggerNeeds) {
+	d := decoders.Get().(*decoder)
+	doc, err := d.p.ParseBytes(st.ev.JSON)
+	if err != nil { // LazyJSON accepted it: not reached
+		decoders.Put(d)
+		st.setPayload(string(st.ev.JSON))
+		return
+	}
+	st.lazy = lazyPayload{dec: d, doc: doc, needs: needs}
+	st.decode(needs.first)
+}
+
+// decode makes the payload hold what n needs of the document.
+func (st *evalState) decode(n *need) {
+	st.lazy.have = n
+	st.setPayload(st.lazy.dec.partial(st.lazy.doc, n))
+}
+
+// ensure makes the payload hold everything r reads: the first time a rule
+// matches, everything the bound rules read is decoded.
+func (st *evalState) ensure(r *Rule) {
+	l := &st.lazy
+	if l.doc == nil || l.have == l.needs.full || l.have.covers(r.need) {
+		return
+	}
+	st.decode(l.needs.full)
+}
+
+// setPayload makes p the event's payload in every environment.
+func (st *evalState) setPayload(p any) {
+	st.payload = p
+	st.env.Event = p
+	if st.iready {
+		st.ienv.Event = p
+	}
+	if st.tready {
+		st.tdata["event"] = p
+	}
 }
 
 // setItem makes item the current for_each element.
@@ -106,7 +164,11 @@ func (st *evalState) templateData(withItem bool) map[string]any {
 
 // release drops references to the event before the state is pooled.
 func (st *evalState) release() {
-	st.ev, st.item = nil, nil
+	if st.lazy.dec != nil {
+		decoders.Put(st.lazy.dec)
+	}
+	st.lazy = lazyPayload{}
+	st.ev, st.item, st.payload = nil, nil, nil
 	st.env = exprEnv{}
 	if st.iready {
 		st.ienv, st.iready = itemEnv{}, false

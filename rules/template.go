@@ -20,6 +20,8 @@ type tmpl struct {
 	// eventField is the first field of .event the template reads
 	// ("event.status"), or "".
 	eventField string
+	// need is what the template reads of the event.
+	need *need
 	// fast, when not nil, renders the template without text/template: it
 	// is the template's text and field references in order (a template of
 	// plain text and {{ .a.b }} actions, the common case).
@@ -91,7 +93,7 @@ func (c *compiler) compileTemplateIn(rule, what, src string, at valuePos, js boo
 		c.errs.addErr(at.at(line, 0), err, "%s: template: %s", what, msg)
 		return nil
 	}
-	tp := &tmpl{t: t, src: src, what: what, at: at}
+	tp := &tmpl{t: t, src: src, what: what, at: at, need: &need{}}
 	w := &templateWalker{c: c, tp: tp, tree: t.Tree, scope: scope, ok: true}
 	if len(t.Templates()) > 1 {
 		w.fail(t.Root, "{{define}} and {{block}} are not supported in rule templates")
@@ -108,6 +110,7 @@ func (c *compiler) compileTemplateIn(rule, what, src string, at valuePos, js boo
 	if !w.ok {
 		return nil
 	}
+	c.rule.merge(tp.need)
 	return tp
 }
 

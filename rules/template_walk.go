@@ -120,8 +120,15 @@ func (w *templateWalker) arg(n parse.Node, rootDot bool) {
 			w.ref(n, n.Ident)
 		}
 	case *parse.VariableNode:
-		if n.Ident[0] == "$" && len(n.Ident) > 1 {
+		switch {
+		case n.Ident[0] == "$" && len(n.Ident) > 1:
 			w.ref(n, n.Ident[1:])
+		case n.Ident[0] == "$":
+			w.tp.need.add(nil) // the whole data, event with it
+		}
+	case *parse.DotNode:
+		if rootDot {
+			w.tp.need.add(nil)
 		}
 	case *parse.PipeNode:
 		w.pipe(n, rootDot)
@@ -162,8 +169,11 @@ func (w *templateWalker) readsEvent(key string) {
 // ref checks a reference to the template data: root name, dataset and
 // meta field.
 func (w *templateWalker) ref(n parse.Node, path []string) {
-	if path[0] == "event" && len(path) > 1 {
-		w.readsEvent(path[1])
+	if path[0] == "event" {
+		w.tp.need.add(path[1:])
+		if len(path) > 1 {
+			w.readsEvent(path[1])
+		}
 	}
 	switch root := path[0]; {
 	case root == "item" && !w.scope.withItem && contains(w.scope.roots, root):

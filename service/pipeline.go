@@ -27,7 +27,7 @@ func (s *Service) handle(rt *runtime) broker.Handler {
 			rt.handling.Add(-1)
 			done(d)
 		}
-		ev, err := triggers.Decode(m.EventID, m.Subject, m.Header, m.Data, m.Received)
+		ev, err := triggers.DecodeForRules(m.EventID, m.Subject, m.Header, m.Data, m.Received)
 		if err != nil {
 			rt.journal.undecodable(m, &ev, err)
 			s.metrics.Events.WithLabelValues(string(ev.Source), metrics.OutcomeFailed).Inc()

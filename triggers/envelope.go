@@ -38,6 +38,18 @@ func CronSubject(rule string) string { return CronSubjectPrefix + rule }
 // (see rules.Event.ID) and received the time to use when the message does not
 // carry HeaderReceived.
 func Decode(id, subject string, hdr nats.Header, data []byte, received time.Time) (rules.Event, error) {
+	return decode(id, subject, hdr, data, received, false)
+}
+
+// DecodeForRules is Decode for an event that only rules.Set.Evaluate will
+// read: a JSON body is checked but left undecoded in Event.JSON (aliasing
+// data), so that Evaluate decodes only what the rules read. The errors,
+// and what the rules see, are Decode's.
+func DecodeForRules(id, subject string, hdr nats.Header, data []byte, received time.Time) (rules.Event, error) {
+	return decode(id, subject, hdr, data, received, true)
+}
+
+func decode(id, subject string, hdr nats.Header, data []byte, received time.Time, lazy bool) (rules.Event, error) {
 	ev := rules.Event{ID: id, Time: received}
 	if h := hdr.Get(HeaderReceived); h != "" { // an event published to NATS has none
 		if t, err := time.Parse(time.RFC3339Nano, h); err == nil {
@@ -56,6 +68,10 @@ func Decode(id, subject string, hdr nats.Header, data []byte, received time.Time
 	default:
 		ev.Source, ev.Trigger = rules.SourceNATS, subject
 		ev.Headers = plainHeaders(hdr)
+	}
+	if mt := MediaType(contentType); lazy && (mt == "" || isJSON(mt)) && rules.LazyJSON(data) {
+		ev.JSON = data
+		return ev, nil
 	}
 	payload, err := DecodeBody(contentType, data)
 	if err != nil {
@@ -76,7 +92,7 @@ func DecodeBody(contentType string, data []byte) (any, error) {
 			return v, nil
 		}
 		return string(data), nil
-	case mediaType == "application/json" || strings.HasSuffix(mediaType, "+json"):
+	case isJSON(mediaType):
 		return rules.DecodeJSON(data)
 	case mediaType == "application/x-www-form-urlencoded":
 		values, err := url.ParseQuery(string(data))
@@ -87,6 +103,11 @@ func DecodeBody(contentType string, data []byte) (any, error) {
 	default:
 		return string(data), nil
 	}
+}
+
+// isJSON reports whether a media type is JSON's.
+func isJSON(mediaType string) bool {
+	return mediaType == "application/json" || strings.HasSuffix(mediaType, "+json")
 }
 
 // MediaType returns the media type of a Content-Type value, lower-cased,

@@ -1,6 +1,7 @@
 package triggers
 
 import (
+	"fmt"
 	"reflect"
 	"testing"
 	"time"
@@ -58,5 +59,52 @@ func TestDecodeRejectsBadJSONWebhook(t *testing.T) {
 	}
 	if _, err := DecodeBody("application/vnd.api+json", []byte(`{"a":1} trailing`)); err == nil {
 		t.Fatal("trailing data after JSON accepted")
+	}
+}
+
+// TestDecodeForRules checks that DecodeForRules leaves exactly the bodies
+// the rules may decode lazily undecoded, and is Decode otherwise.
+func TestDecodeForRules(t *testing.T) {
+	received := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	jsonHdr := nats.Header{HeaderContentType: {"application/problem+json"}}
+	tests := []struct {
+		name     string
+		subject  string
+		hdr      nats.Header
+		data     string
+		lazy     bool // left in Event.JSON
+		wantsErr bool
+	}{
+		{"nats JSON", "orders.eu.created", nil, `{"id": 1, "status": "paid"}`, true, false},
+		{"nats JSON scalar", "orders.eu.created", nil, `42`, true, false},
+		{"nats non-JSON", "logs.raw", nil, "not json {", false, false},
+		{"nats JSON with a lone surrogate escape", "orders.eu.created", nil, `{"a": "\ud800"}`, false, false},
+		{"nats JSON with a raw tab in a string", "orders.eu.created", nil, "{\"a\": \"x\ty\"}", false, false},
+		{"webhook +json", WebhookSubject("orders"), jsonHdr, `{"id": 1}`, true, false},
+		{"webhook bad JSON", WebhookSubject("orders"), jsonHdr, `{"id":`, false, true},
+		{"webhook form", WebhookSubject("orders"), nats.Header{HeaderContentType: {"application/x-www-form-urlencoded"}}, "a=1", false, false},
+		{"webhook text", WebhookSubject("ping"), nats.Header{HeaderContentType: {"text/plain"}}, `{"a": 1}`, false, false},
+		{"cron", CronSubject("nightly"), nil, `{"rule":"nightly"}`, true, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			data := []byte(tt.data)
+			got, err := DecodeForRules("e", tt.subject, tt.hdr, data, received)
+			want, wantErr := Decode("e", tt.subject, tt.hdr, data, received)
+			if (err != nil) != tt.wantsErr || fmt.Sprint(err) != fmt.Sprint(wantErr) {
+				t.Fatalf("error %v, Decode's %v", err, wantErr)
+			}
+			if tt.lazy {
+				if got.JSON == nil || &got.JSON[0] != &data[0] || got.Payload != nil {
+					t.Fatalf("body not left undecoded in JSON: %#v", got)
+				}
+				got.JSON, got.Payload = nil, want.Payload
+			} else if got.JSON != nil {
+				t.Fatalf("body %q left undecoded", tt.data)
+			}
+			if !reflect.DeepEqual(got, want) {
+				t.Errorf("got  %#v\nwant %#v", got, want)
+			}
+		})
 	}
 }
