@@ -26,7 +26,8 @@ import (
 func (b *Broker) Consume(ctx context.Context, h Handler) error {
 	pctx, stop := context.WithCancel(ctx)
 	defer stop()
-	r := &run{b: b, flow: newFlow(ctx, h, b.opts.MaxAckPending), held: newHolds()}
+	r := &run{b: b, held: newHolds()}
+	r.flow = newFlow(ctx, h, b.opts.MaxAckPending, r.settle)
 	defer r.held.release()
 	beatsDone := make(chan struct{})
 	go func() { defer close(beatsDone); r.flow.keepAlive(pctx, b.beatEvery()) }()

@@ -477,3 +477,20 @@ func TestCoreUpdateSubjects(t *testing.T) {
 	}
 	expectNone(t, got, 200*time.Millisecond)
 }
+
+func TestEventIDOf(t *testing.T) {
+	for _, tc := range []struct {
+		stream string
+		seq    uint64
+		want   string
+	}{
+		{"KORELAY", 42, "korelay-42"},
+		{"Orders_EU-2", 18446744073709551615, "orders_eu-2-18446744073709551615"},
+		{"ÉVÉNEMENTS", 7, "événements-7"},
+		{"", 0, "-0"},
+	} {
+		if got := eventIDOf(tc.stream, tc.seq); got != tc.want {
+			t.Errorf("eventIDOf(%q, %d) = %q, want %q", tc.stream, tc.seq, got, tc.want)
+		}
+	}
+}

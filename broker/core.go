@@ -61,9 +61,9 @@ func (c *Core) Publish(_ context.Context, msg *nats.Msg) (string, error) {
 // ends. Then it drains the subscriptions, waits up to DrainTimeout for
 // running handlers, cancels their context and waits for them to return.
 func (c *Core) Consume(ctx context.Context, h Handler) error {
-	fl := newFlow(ctx, h, c.opts.MaxAckPending)
+	fl := newFlow(ctx, h, c.opts.MaxAckPending, nil)
 	subs := newSubscriptions(c.nc, c.opts.Consumer, func(m *nats.Msg) {
-		fl.submit(fl.ctx, coreMsg(m), settleNothing, nil, 0)
+		fl.submit(fl.ctx, coreMsg(m), nil, 0)
 	})
 	c.mu.Lock()
 	err := subs.set(c.patterns())
@@ -83,10 +83,6 @@ func (c *Core) Consume(ctx context.Context, h Handler) error {
 	fl.drain(c.opts.DrainTimeout, Ack())
 	return err
 }
-
-// settleNothing settles a delivery nothing can be sent back for (core
-// NATS, a dry run's observations): the message is gone once received.
-func settleNothing(Disposition) {}
 
 // patterns are the subjects Consume subscribes to. The caller holds c.mu.
 func (c *Core) patterns() []string {

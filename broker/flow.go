@@ -6,6 +6,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
 )
 
 // flow hands deliveries to a Handler on a small fixed pool of workers and
@@ -14,12 +16,15 @@ import (
 // handler does after it returned. No goroutine is started per event and
 // none waits while an event waits for Kore.
 type flow struct {
-	h     Handler
-	slots chan struct{} // one per unsettled event
-	tasks chan *flowEvent
-	ctx   context.Context // the handlers' context
-	stop  context.CancelFunc
-	wg    sync.WaitGroup // workers
+	h Handler
+	// settle carries out a handler's verdict on an event; nil when
+	// nothing can be sent back (core NATS, observing).
+	settle func(e *flowEvent, d Disposition)
+	slots  chan struct{} // one per unsettled event
+	tasks  chan *flowEvent
+	ctx    context.Context // the handlers' context
+	stop   context.CancelFunc
+	wg     sync.WaitGroup // workers
 
 	mu   sync.Mutex
 	live map[*flowEvent]struct{} // unsettled events
@@ -30,21 +35,16 @@ type flow struct {
 
 // flowEvent is one submitted event until it is settled.
 type flowEvent struct {
-	f      *flow
-	m      Msg
-	once   atomic.Bool
-	settle func(Disposition)
-	// alive, when set, keeps the delivery from being redelivered while it
-	// waits: a progress ack every every, sent by the flow's sweep (next is
-	// guarded by the flow's mu).
-	alive inProgresser
+	f    *flow
+	m    Msg
+	once atomic.Bool
+	// jm, when set, is the JetStream delivery, kept from being
+	// redelivered while it waits: a progress ack every every, sent by the
+	// flow's sweep (next is guarded by the flow's mu).
+	jm    jetstream.Msg
 	every time.Duration
 	next  time.Time
 }
-
-// inProgresser is a delivery that can say it is still being worked on (a
-// JetStream message).
-type inProgresser interface{ InProgress() error }
 
 // done settles the event once: later calls are ignored.
 func (e *flowEvent) done(d Disposition) {
@@ -54,7 +54,9 @@ func (e *flowEvent) done(d Disposition) {
 	e.f.mu.Lock()
 	delete(e.f.live, e)
 	e.f.mu.Unlock()
-	e.settle(d)
+	if e.f.settle != nil {
+		e.f.settle(e, d)
+	}
 	<-e.f.slots
 }
 
@@ -65,12 +67,14 @@ func flowWorkers(limit int) int {
 	return max(1, min(limit, max(8, 4*runtime.GOMAXPROCS(0))))
 }
 
-// newFlow starts the workers. The handlers' context outlives parent's
-// cancellation until drain gives up.
-func newFlow(parent context.Context, h Handler, maxUnsettled int) *flow {
+// newFlow starts the workers; settle (nil: none) carries out the handlers'
+// verdicts. The handlers' context outlives parent's cancellation until
+// drain gives up.
+func newFlow(parent context.Context, h Handler, maxUnsettled int, settle func(*flowEvent, Disposition)) *flow {
 	maxUnsettled = max(maxUnsettled, 1)
 	ctx, cancel := context.WithCancel(context.WithoutCancel(parent))
-	f := &flow{h: h, slots: make(chan struct{}, maxUnsettled), ctx: ctx, stop: cancel, live: map[*flowEvent]struct{}{}}
+	f := &flow{h: h, settle: settle, slots: make(chan struct{}, maxUnsettled), ctx: ctx, stop: cancel,
+		live: map[*flowEvent]struct{}{}}
 	n := flowWorkers(maxUnsettled)
 	f.tasks = make(chan *flowEvent, n)
 	for range n {
@@ -84,11 +88,11 @@ func newFlow(parent context.Context, h Handler, maxUnsettled int) *flow {
 }
 
 // submit waits for a free slot (or for stop to end) and hands m to a
-// worker; settle receives the handler's verdict once, after which the slot
-// is free again. A delivery given alive gets a progress ack every every
-// until it is settled (see keepAlive). It reports false when stop ended
-// first.
-func (f *flow) submit(stop context.Context, m Msg, settle func(Disposition), alive inProgresser, every time.Duration) bool {
+// worker; the flow's settle receives the handler's verdict once, after
+// which the slot is free again. A JetStream delivery jm (nil for others)
+// gets a progress ack every every until it is settled (see keepAlive). It
+// reports false when stop ended first.
+func (f *flow) submit(stop context.Context, m Msg, jm jetstream.Msg, every time.Duration) bool {
 	select {
 	case f.slots <- struct{}{}:
 	case <-stop.Done():
@@ -100,8 +104,8 @@ func (f *flow) submit(stop context.Context, m Msg, settle func(Disposition), ali
 		<-f.slots
 		return false
 	}
-	e := &flowEvent{f: f, m: m, settle: settle, alive: alive, every: every}
-	if alive != nil {
+	e := &flowEvent{f: f, m: m, jm: jm, every: every}
+	if jm != nil {
 		e.next = time.Now().Add(every)
 	}
 	f.mu.Lock()
@@ -118,7 +122,7 @@ func (f *flow) submit(stop context.Context, m Msg, settle func(Disposition), ali
 func (f *flow) keepAlive(ctx context.Context, interval time.Duration) {
 	t := time.NewTicker(max(interval, time.Millisecond))
 	defer t.Stop()
-	var due []inProgresser
+	var due []jetstream.Msg
 	for {
 		select {
 		case <-ctx.Done():
@@ -127,8 +131,8 @@ func (f *flow) keepAlive(ctx context.Context, interval time.Duration) {
 			due = due[:0]
 			f.mu.Lock()
 			for e := range f.live {
-				if e.alive != nil && !now.Before(e.next) {
-					due = append(due, e.alive)
+				if e.jm != nil && !now.Before(e.next) {
+					due = append(due, e.jm)
 					e.next = now.Add(e.every)
 				}
 			}

@@ -119,8 +119,8 @@ func (o *Observer) Started() <-chan struct{} { return o.started.ch }
 // waits for the running handlers (up to DrainTimeout, then cancelled and
 // waited for). Handlers' dispositions are ignored: nothing is acked.
 func (o *Observer) Consume(ctx context.Context, h Handler) error {
-	fl := newFlow(ctx, h, o.opts.MaxAckPending)
-	deliver := func(m Msg) { fl.submit(ctx, m, settleNothing, nil, 0) }
+	fl := newFlow(ctx, h, o.opts.MaxAckPending, nil)
+	deliver := func(m Msg) { fl.submit(ctx, m, nil, 0) }
 	subs := newSubscriptions(o.nc, "", func(m *nats.Msg) { deliver(coreMsg(m)) })
 	var wg sync.WaitGroup
 	wg.Go(func() {

@@ -21,21 +21,20 @@ func (r *run) submit(ctx context.Context, jm jetstream.Msg) bool {
 	b := r.b
 	m := streamMsg(jm, meta)
 	m.LastAttempt = b.opts.MaxDeliver > 0 && meta.NumDelivered >= uint64(b.opts.MaxDeliver)
-	beat := b.ackDeadline(m.NumDelivered) / 3
-	return r.flow.submit(ctx, m, func(d Disposition) { r.settle(jm, m, d, beat) }, jm, beat)
+	return r.flow.submit(ctx, m, jm, b.ackDeadline(m.NumDelivered)/3)
 }
 
 // settle acknowledges, redelivers or terminates a delivery as its handler
 // said. Settling errors are not returned: an unsettled delivery comes back
 // after its ack wait, and the ledger suppresses repeated notifications.
-func (r *run) settle(jm jetstream.Msg, m Msg, d Disposition, beat time.Duration) {
-	b := r.b
+func (r *run) settle(e *flowEvent, d Disposition) {
+	b, jm, m, beat := r.b, e.jm, &e.m, e.every
 	switch d.kind {
 	case dispTerm:
 		_ = jm.Term()
 	case dispNak:
 		if m.LastAttempt {
-			if err := b.DeadLetter(r.flow.ctx, exhausted(m)); err != nil {
+			if err := b.DeadLetter(r.flow.ctx, exhausted(*m)); err != nil {
 				// Nothing to return this to, and the server will not redeliver.
 				b.opts.Logger.Error("dead-letter an exhausted event", "event_id", m.EventID, "err", err)
 			} else {

@@ -150,9 +150,12 @@ func (d *decoder) partial(v *fastjson.Value, n *need) any {
 	o, _ := v.Object()
 	m := make(map[string]any, len(n.keys))
 	o.Visit(func(k []byte, e *fastjson.Value) {
-		key := d.key(k)
-		if c := n.keys[key]; c != nil {
-			m[key] = d.partial(e, c)
+		c := n.keys[string(k)]
+		if c == nil && !utf8.Valid(k) { // rare: match it as DecodeJSON spells it
+			c = n.keys[text(k)]
+		}
+		if c != nil {
+			m[d.key(k)] = d.partial(e, c)
 		}
 	})
 	return m
