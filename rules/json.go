@@ -30,7 +30,15 @@ type decoder struct {
 	p      fastjson.Parser
 	keys   map[string]string
 	values map[string]any
+	// The objects of a lazy decoding (partial) are maps lent for one
+	// evaluation: reclaim clears them for the next once the evaluation
+	// is over, since what rules produce holds strings, never the
+	// payload's maps.
+	lent, spare []map[string]any
 }
+
+// maxSpareMaps bounds the maps a decoder keeps for reuse.
+const maxSpareMaps = 64
 
 // Decoder reuse bounds: the tables are emptied when full, so a stream of
 // unique values cannot grow them and the frequent ones come back.
@@ -142,13 +150,14 @@ func (d *decoder) valueOf(v *fastjson.Value) any {
 // partial converts what n needs of a parsed value: of an object, the keys
 // n names, each as far as its own need says; any other value whole. The
 // keys are matched as DecodeJSON spells them (invalid UTF-8 replaced), and
-// a repeated key keeps its last value, as in DecodeJSON.
+// a repeated key keeps its last value, as in DecodeJSON. The objects are
+// lent maps (see reclaim).
 func (d *decoder) partial(v *fastjson.Value, n *need) any {
 	if n.all || v.Type() != fastjson.TypeObject {
 		return d.valueOf(v)
 	}
 	o, _ := v.Object()
-	m := make(map[string]any, len(n.keys))
+	m := d.lend(len(n.keys))
 	o.Visit(func(k []byte, e *fastjson.Value) {
 		c := n.keys[string(k)]
 		if c == nil && !utf8.Valid(k) { // rare: match it as DecodeJSON spells it
@@ -159,6 +168,32 @@ func (d *decoder) partial(v *fastjson.Value, n *need) any {
 		}
 	})
 	return m
+}
+
+// lend returns an empty map for a lazy decoding, one reclaimed when there
+// is one.
+func (d *decoder) lend(size int) map[string]any {
+	var m map[string]any
+	if n := len(d.spare); n > 0 {
+		m, d.spare = d.spare[n-1], d.spare[:n-1]
+	} else {
+		m = make(map[string]any, size)
+	}
+	d.lent = append(d.lent, m)
+	return m
+}
+
+// reclaim takes back the maps lent since the last reclaim: nothing may
+// use them any more.
+func (d *decoder) reclaim() {
+	for i, m := range d.lent {
+		if len(d.spare) < maxSpareMaps {
+			clear(m)
+			d.spare = append(d.spare, m)
+		}
+		d.lent[i] = nil
+	}
+	d.lent = d.lent[:0]
 }
 
 // key returns b as a string, the one made before when there is one.

@@ -279,6 +279,37 @@ rules:
 	st.release()
 }
 
+// TestLazyEvaluateResultsOutliveTheirEvent checks that what Evaluate
+// returned is not changed by later evaluations, which reuse the maps of
+// the payloads decoded before.
+func TestLazyEvaluateResultsOutliveTheirEvent(t *testing.T) {
+	s := mustLoad(t, lazyRules)
+	type kept struct {
+		res  *Result
+		text string
+	}
+	var all []kept
+	for round := range 3 {
+		for _, ev := range lazyTriggers {
+			for _, p := range lazyPayloads {
+				if !LazyJSON([]byte(p)) {
+					continue
+				}
+				ev.JSON = []byte(p)
+				res := s.Evaluate(&ev)
+				if round == 0 {
+					all = append(all, kept{&res, fmt.Sprintf("%+v", res)})
+				}
+			}
+		}
+	}
+	for _, k := range all {
+		if got := fmt.Sprintf("%+v", *k.res); got != k.text {
+			t.Errorf("a result changed after later evaluations:\nnow:    %s\nbefore: %s", got, k.text)
+		}
+	}
+}
+
 func FuzzLazyEvaluate(f *testing.F) {
 	for _, p := range lazyPayloads {
 		for i := range lazyTriggers {

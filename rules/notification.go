@@ -126,7 +126,9 @@ type Failure struct {
 	Err error
 }
 
-// Result is what one event produced.
+// Result is what one event produced. It holds strings and values of its
+// own, never the maps of the event's decoded payload: Evaluate reuses
+// those for later events (see Event.JSON).
 type Result struct {
 	Notifications []Notification
 	Failures      []Failure

@@ -164,8 +164,9 @@ func (st *evalState) templateData(withItem bool) map[string]any {
 
 // release drops references to the event before the state is pooled.
 func (st *evalState) release() {
-	if st.lazy.dec != nil {
-		decoders.Put(st.lazy.dec)
+	if d := st.lazy.dec; d != nil {
+		d.reclaim()
+		decoders.Put(d)
 	}
 	st.lazy = lazyPayload{}
 	st.ev, st.item, st.payload = nil, nil, nil
