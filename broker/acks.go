@@ -54,6 +54,10 @@ type ackBatch struct {
 	done     func(error)
 	deadline time.Time
 	sent     time.Time // when the writes still awaited were last sent (guarded by owner.mu)
+	// Room for a batch of one write, the common case (a notification's
+	// ledger key), so that it allocates the batch only.
+	oneID    [1]uint64
+	oneReply [1]string
 }
 
 func newPubAcks(nc *nats.Conn, out *outbox) (*pubAcks, error) {
@@ -101,8 +105,12 @@ func (p *pubAcks) publishAsync(subjects []string, data []byte, timeout time.Dura
 		return nil
 	}
 	now := time.Now()
-	b := &ackBatch{owner: p, ids: make([]uint64, 0, len(subjects)), subjects: subjects,
-		replies: make([]string, len(subjects)), data: data, done: done, deadline: now.Add(timeout), sent: now}
+	b := &ackBatch{owner: p, subjects: subjects, data: data, done: done, deadline: now.Add(timeout), sent: now}
+	if len(subjects) == 1 {
+		b.ids, b.replies = b.oneID[:0], b.oneReply[:]
+	} else {
+		b.ids, b.replies = make([]uint64, 0, len(subjects)), make([]string, len(subjects))
+	}
 	b.left.Store(int32(len(subjects)))
 	p.mu.Lock()
 	first := p.next + 1
@@ -110,7 +118,8 @@ func (p *pubAcks) publishAsync(subjects []string, data []byte, timeout time.Dura
 	p.mu.Unlock()
 	// The batch is complete before the sweep can see it (it resends from
 	// ids and replies under p.mu).
-	var reply []byte
+	var buf [128]byte
+	reply := buf[:0]
 	for i := range subjects {
 		id := first + uint64(i)
 		b.ids = append(b.ids, id)

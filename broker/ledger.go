@@ -82,9 +82,12 @@ func newLedger(ctx context.Context, nc *nats.Conn, js jetstream.JetStream, out *
 }
 
 // ledgerKey hashes a caller's key into a valid KV key.
-func ledgerKey(key string) string {
+func ledgerKey(key string) string { return string(appendLedgerKey(nil, key)) }
+
+// appendLedgerKey appends the KV key of a caller's key to b.
+func appendLedgerKey(b []byte, key string) []byte {
 	sum := sha256.Sum256([]byte(key))
-	return base64.RawURLEncoding.EncodeToString(sum[:16])
+	return base64.RawURLEncoding.AppendEncode(b, sum[:16])
 }
 
 // Seen reports, for each key, whether it was recorded and has not expired.
@@ -158,8 +161,9 @@ func (l *Ledger) writesFor(keys []string, ttl time.Duration) ([]string, []byte, 
 	}
 	value := []byte(strconv.FormatInt(l.now().Add(ttl).UnixNano(), 10))
 	subjects := make([]string, len(keys))
+	var buf [128]byte
 	for i, k := range keys {
-		subjects[i] = l.prefix + ledgerKey(k)
+		subjects[i] = string(appendLedgerKey(append(buf[:0], l.prefix...), k))
 	}
 	return subjects, value, nil
 }

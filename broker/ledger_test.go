@@ -136,3 +136,15 @@ func TestLedgerRecordAsync(t *testing.T) {
 	}
 	noSecond(t, done)
 }
+
+// TestLedgerKeyIsStable pins how keys are hashed: ledgers written by one
+// version are read by the next.
+func TestLedgerKeyIsStable(t *testing.T) {
+	const want = "wYUKTEp54rNr0rGtNy-wnA" // base64url(sha256(key)[:16]), unpadded
+	if got := ledgerKey("order-paid\x00event:korelay-42\x00ann@example.com"); got != want {
+		t.Errorf("ledgerKey = %q, want %q", got, want)
+	}
+	if got := string(appendLedgerKey([]byte("$KV.b."), "order-paid\x00event:korelay-42\x00ann@example.com")); got != "$KV.b."+want {
+		t.Errorf("appendLedgerKey = %q", got)
+	}
+}

@@ -12,7 +12,8 @@ import (
 // that evaluating an event allocates little.
 type evalState struct {
 	set     *Set
-	ev      *Event
+	ev      *Event // &event during an evaluation
+	event   Event
 	vm      vm.VM
 	env     exprEnv
 	ienv    itemEnv // env plus item, for for_each rules; set by setItem
@@ -54,7 +55,8 @@ func newEvalState(s *Set) *evalState {
 // the rule it fires and `now` and meta.time are in the rule's time zone;
 // otherwise they are UTC.
 func (st *evalState) reset(ev *Event, cronRule *Rule) {
-	st.ev = ev
+	st.event = *ev // a copy: the caller's event need not live on the heap
+	st.ev = &st.event
 	loc := time.UTC
 	m := exprMeta{Source: string(ev.Source), Headers: ev.Headers, ID: ev.ID}
 	switch ev.Source {
@@ -170,6 +172,7 @@ func (st *evalState) release() {
 	}
 	st.lazy = lazyPayload{}
 	st.ev, st.item, st.payload = nil, nil, nil
+	st.event = Event{}
 	st.env = exprEnv{}
 	if st.iready {
 		st.ienv, st.iready = itemEnv{}, false

@@ -23,15 +23,11 @@ const storeRetry = 5 * time.Second
 func (s *Service) handle(rt *runtime) broker.Handler {
 	return func(ctx context.Context, m broker.Msg, done func(broker.Disposition)) {
 		rt.handling.Add(1)
-		finish := func(d broker.Disposition) {
-			rt.handling.Add(-1)
-			done(d)
-		}
 		ev, err := triggers.DecodeForRules(m.EventID, m.Subject, m.Header, m.Data, m.Received)
 		if err != nil {
 			rt.journal.undecodable(m, &ev, err)
 			s.metrics.Events.WithLabelValues(string(ev.Source), metrics.OutcomeFailed).Inc()
-			finish(s.deadLetterEvent(ctx, rt, m, "", broker.ReasonDecode, err))
+			rt.finish(done, s.deadLetterEvent(ctx, rt, m, "", broker.ReasonDecode, err))
 			return
 		}
 		set := s.Rules()
@@ -40,7 +36,7 @@ func (s *Service) handle(rt *runtime) broker.Handler {
 		s.countEvent(ev, res)
 		for _, f := range res.Failures {
 			if d := s.deadLetterEvent(ctx, rt, m, f.Rule, f.Reason, f.Err); d != broker.Ack() {
-				finish(d)
+				rt.finish(done, d)
 				return
 			}
 		}
@@ -48,41 +44,61 @@ func (s *Service) handle(rt *runtime) broker.Handler {
 		if len(ns) > 0 && s.defers(ns) {
 			if ns, err = s.holdAll(ctx, rt, m, ns); err != nil {
 				s.log.Warn("notifications not held; the event will be redelivered", "event_id", ev.ID, "err", err)
-				finish(broker.Nak(storeRetry))
+				rt.finish(done, broker.Nak(storeRetry))
 				return
 			}
 		}
 		if len(ns) == 0 {
-			finish(broker.Ack())
+			rt.finish(done, broker.Ack())
 			return
 		}
-		opts := delivery.DeliverOptions{Redelivered: m.NumDelivered > 1 || m.Replayed}
-		// The callback keeps only what it uses: an event waiting for Kore
+		// What settling needs, and no more: an event waiting for Kore
 		// must not hold its decoded payload.
-		eventID, rendered := ev.ID, res.Notifications
-		settle := func(outs []delivery.Outcome, err error) {
-			if err != nil {
-				rt.journal.interrupted(m, err)
-				s.log.Warn("delivery interrupted; the event will be redelivered", "event_id", eventID, "err", err)
-				finish(broker.Nak(time.Second))
-				return
-			}
-			rt.journal.settled(m, rendered, outs)
-			finish(s.settle(ctx, rt, m, outs))
-		}
-		rt.engine.DeliverAsync(ctx, ns, opts, func(outs []delivery.Outcome, err error) {
-			// The callback runs where delivery settled the last identity,
-			// often the goroutine that receives the ledger's
-			// acknowledgements: what waits for JetStream (a dead letter
-			// to store, or an exhausted event's on a redelivery) goes to
-			// a goroutine of its own, the rest is done here.
-			if err != nil || hasDeadLetter(outs) {
-				go settle(outs, err)
-				return
-			}
-			settle(outs, nil)
-		})
+		d := &eventDelivery{s: s, rt: rt, ctx: ctx, m: m, rendered: res.Notifications, done: done}
+		rt.engine.DeliverAsync(ctx, ns, delivery.DeliverOptions{Redelivered: m.NumDelivered > 1 || m.Replayed}, d.delivered)
 	}
+}
+
+// finish hands the handler's verdict on an event to the consumer.
+func (rt *runtime) finish(done func(broker.Disposition), d broker.Disposition) {
+	rt.handling.Add(-1)
+	done(d)
+}
+
+// eventDelivery is an event handed to delivery, until it is settled.
+type eventDelivery struct {
+	s        *Service
+	rt       *runtime
+	ctx      context.Context
+	m        broker.Msg
+	rendered []rules.Notification // what the rules produced, for the journal
+	done     func(broker.Disposition)
+}
+
+// delivered is delivery's callback. It runs where delivery settled the
+// last identity, often the goroutine that receives the ledger's
+// acknowledgements: what waits for JetStream (a dead letter to store, or
+// an exhausted event's on a redelivery) goes to a goroutine of its own,
+// the rest is done here.
+func (d *eventDelivery) delivered(outs []delivery.Outcome, err error) {
+	if err != nil || hasDeadLetter(outs) {
+		go d.settle(outs, err)
+		return
+	}
+	d.settle(outs, nil)
+}
+
+// settle journals delivery's outcomes and settles the event.
+func (d *eventDelivery) settle(outs []delivery.Outcome, err error) {
+	s, rt := d.s, d.rt
+	if err != nil {
+		rt.journal.interrupted(d.m, err)
+		s.log.Warn("delivery interrupted; the event will be redelivered", "event_id", d.m.EventID, "err", err)
+		rt.finish(d.done, broker.Nak(time.Second))
+		return
+	}
+	rt.journal.settled(d.m, d.rendered, outs)
+	rt.finish(d.done, s.settle(d.ctx, rt, d.m, outs))
 }
 
 // hasDeadLetter reports whether an outcome must be stored as a dead letter.
@@ -129,8 +145,10 @@ func (s *Service) settle(ctx context.Context, rt *runtime, m broker.Msg, outs []
 	for _, o := range outs {
 		switch o.Status {
 		case delivery.StatusSent:
-			s.log.Info("notified", "event_id", o.EventID, "rule", o.Rule, "channel", o.Channel,
-				"identities", len(o.Identities), "job_id", o.JobID)
+			if s.log.Enabled(ctx, slog.LevelInfo) { // the line of every notification: no boxing
+				s.log.LogAttrs(ctx, slog.LevelInfo, "notified", slog.String("event_id", o.EventID), slog.String("rule", o.Rule),
+					slog.String("channel", o.Channel), slog.Int("identities", len(o.Identities)), slog.String("job_id", o.JobID))
+			}
 		case delivery.StatusDryRun:
 			s.log.Info("dry run: would notify", "event_id", o.EventID, "rule", o.Rule, "channel", o.Channel,
 				"identities", len(o.Identities))

@@ -11,13 +11,18 @@ import (
 func outcomes(ns []rules.Notification, slots []slot) ([]Outcome, error) {
 	var (
 		outs  []Outcome
-		keys  []outcomeKey
+		keys  = make([]outcomeKey, 0, 4) // of outs; on the stack for a few
+		runs  = make([]idRun, 0, 4)      // of outs
 		abort error
 		first = 0  // index in outs of the current notification's first Outcome
 		cur   = -1 // current notification
+		base  = 0  // index in slots of the current notification's first slot
 	)
 	for i := range slots {
 		s := &slots[i]
+		if s.n != cur {
+			cur, first, base = s.n, len(outs), i
+		}
 		r, ok := s.settled()
 		if !ok {
 			continue
@@ -26,20 +31,42 @@ func outcomes(ns []rules.Notification, slots []slot) ([]Outcome, error) {
 			abort = cmp.Or(abort, r.abort)
 			continue
 		}
-		if s.n != cur {
-			cur, first = s.n, len(outs)
-		}
 		j := indexOf(keys[first:], r.key())
 		if j < 0 {
 			outs = append(outs, newOutcome(&ns[s.n], &r))
 			keys = append(keys, r.key())
+			runs = append(runs, idRun{n: s.n, from: i - base, to: i - base})
 			j = len(outs) - 1
 		} else {
 			j += first
 		}
-		outs[j].Identities = append(outs[j].Identities, s.identity)
+		runs[j].add(&outs[j], ns[s.n].Identities, i-base)
+	}
+	for j := range outs {
+		if run := runs[j]; run.from >= 0 {
+			outs[j].Identities = ns[run.n].Identities[run.from:run.to:run.to]
+		}
 	}
 	return outs, abort
+}
+
+// idRun is the identities of an Outcome while they are a run of those of
+// its notification (n), in order: the Outcome then shares them (nobody
+// changes either) rather than copy them one by one. from is -1 once they
+// are not.
+type idRun struct{ n, from, to int }
+
+// add adds the identity at index k of ids (the notification's) to o.
+func (run *idRun) add(o *Outcome, ids []string, k int) {
+	if run.from >= 0 {
+		if k == run.to {
+			run.to++
+			return
+		}
+		o.Identities = append([]string(nil), ids[run.from:run.to]...)
+		run.from = -1
+	}
+	o.Identities = append(o.Identities, ids[k])
 }
 
 func indexOf(keys []outcomeKey, k outcomeKey) int {

@@ -1,8 +1,13 @@
 package delivery
 
 import (
+	"errors"
+	"fmt"
+	"slices"
 	"testing"
 	"time"
+
+	"github.com/korelay/korelay/rules"
 )
 
 func testFlight(key, identity, message string) *flight {
@@ -143,5 +148,45 @@ func TestPollQueue(t *testing.T) {
 	q.close()
 	if q.add(&poll{jobID: "x"}) {
 		t.Error("a closed queue took a poll")
+	}
+}
+
+// outcomes groups each notification's identities by result, in order,
+// whether they share a run of the notification's identities or not; an
+// unsettled or aborted slot is left out.
+func TestOutcomesGroupIdentities(t *testing.T) {
+	sent := func(call uint64) result { return result{status: StatusSent, call: call, jobID: "ds-1"} }
+	ns := []rules.Notification{
+		{Rule: "r", EventID: "e1", Channel: "slack", Identities: []string{"a", "b", "c", "d", "e"}},
+		{Rule: "r", EventID: "e1", Channel: "slack", Identities: []string{"f", "g"}},
+	}
+	abort := errors.New("ledger down")
+	slots := []slot{
+		{n: 0, identity: "a", res: sent(1)},
+		{n: 0, identity: "b", res: result{status: StatusDuplicate}},
+		{n: 0, identity: "c", res: sent(1)},
+		{n: 0, identity: "d", res: result{status: StatusDuplicate}},
+		{n: 0, identity: "e", res: result{abort: abort}},
+		{n: 1, identity: "f", res: sent(2)},
+		{n: 1, identity: "g", f: &flight{}}, // not settled yet
+	}
+	outs, err := outcomes(ns, slots)
+	if !errors.Is(err, abort) {
+		t.Errorf("error %v, want the abort", err)
+	}
+	var got []string
+	for _, o := range outs {
+		got = append(got, fmt.Sprintf("%s:%v", o.Status, o.Identities))
+	}
+	if want := []string{"sent:[a c]", "duplicate:[b d]", "sent:[f]"}; !slices.Equal(got, want) {
+		t.Errorf("outcomes = %v, want %v", got, want)
+	}
+	outs[2].Identities = append(outs[2].Identities, "x")
+	if ns[1].Identities[1] != "g" {
+		t.Errorf("appending to an outcome's identities changed the notification's: %v", ns[1].Identities)
+	}
+	all, _ := outcomes(ns[:1], []slot{{n: 0, identity: "a", res: sent(1)}, {n: 0, identity: "b", res: sent(1)}})
+	if len(all) != 1 || !slices.Equal(all[0].Identities, []string{"a", "b"}) {
+		t.Errorf("one result for a run = %+v", all)
 	}
 }
