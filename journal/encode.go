@@ -9,8 +9,11 @@ import (
 // appendRecord appends r as one line of JSON (what encoding/json would
 // decode into a Record), without reflection: the Writer encodes every
 // record korelay journals, so this is on the journal's busy path.
-func appendRecord(b []byte, r *Record) []byte {
-	e := encoder{b: b}
+func appendRecord(b []byte, r *Record) []byte { return appendRecordWith(b, r, nil) }
+
+// appendRecordWith is appendRecord formatting times with tc (nil: none).
+func appendRecordWith(b []byte, r *Record, tc *timeCache) []byte {
+	e := encoder{b: b, times: tc}
 	e.open()
 	e.str("kind", string(r.Kind))
 	e.str("event_id", r.EventID)
@@ -137,8 +140,9 @@ func (e *encoder) held(h *Held) {
 // encoder writes JSON objects whose zero fields are left out (decoding
 // gives them back as zero).
 type encoder struct {
-	b    []byte
-	more bool // the current object has a field already
+	b     []byte
+	more  bool       // the current object has a field already
+	times *timeCache // nil: format each time whole
 }
 
 func (e *encoder) open() { e.b, e.more = append(e.b, '{'), false }
@@ -182,7 +186,11 @@ func (e *encoder) time(k string, t time.Time) {
 	if !t.IsZero() {
 		e.key(k)
 		e.b = append(e.b, '"')
-		e.b = t.AppendFormat(e.b, time.RFC3339Nano)
+		if e.times != nil {
+			e.b = e.times.appendRFC3339Nano(e.b, t)
+		} else {
+			e.b = t.AppendFormat(e.b, time.RFC3339Nano)
+		}
 		e.b = append(e.b, '"')
 	}
 }
@@ -212,6 +220,57 @@ func (e *encoder) list(k string, n int, item func(i int)) {
 		item(i)
 	}
 	e.b = append(e.b, ']')
+}
+
+// timeCache formats times as time.RFC3339Nano does, formatting the date,
+// clock and zone of a second once: the records of a burst share their
+// seconds. It keeps two seconds, as a record's two times (when korelay
+// evaluated the event, when the event was stored) differ by the time the
+// event waited. Only one goroutine uses it.
+type timeCache struct {
+	secs [2]cachedSecond
+	last int // the entry used last
+}
+
+// cachedSecond is one second formatted, in one zone.
+type cachedSecond struct {
+	sec    int64 // unix
+	loc    *time.Location
+	off    int // zone offset in seconds
+	ok     bool
+	prefix []byte // "2006-01-02T15:04:05"
+	zone   []byte // "Z07:00"
+}
+
+// appendRFC3339Nano appends t.AppendFormat(b, time.RFC3339Nano).
+func (c *timeCache) appendRFC3339Nano(b []byte, t time.Time) []byte {
+	_, off := t.Zone()
+	sec, loc := t.Unix(), t.Location()
+	e := &c.secs[c.last]
+	if !e.ok || e.sec != sec || e.off != off || e.loc != loc {
+		c.last ^= 1
+		e = &c.secs[c.last]
+		if !e.ok || e.sec != sec || e.off != off || e.loc != loc {
+			e.prefix = t.AppendFormat(e.prefix[:0], "2006-01-02T15:04:05")
+			e.zone = t.AppendFormat(e.zone[:0], "Z07:00")
+			e.sec, e.off, e.loc, e.ok = sec, off, loc, true
+		}
+	}
+	b = append(b, e.prefix...)
+	if ns := t.Nanosecond(); ns != 0 {
+		var frac [10]byte
+		frac[0] = '.'
+		for i := 9; i > 0; i-- {
+			frac[i] = byte('0' + ns%10)
+			ns /= 10
+		}
+		n := 10
+		for frac[n-1] == '0' {
+			n--
+		}
+		b = append(b, frac[:n]...)
+	}
+	return append(b, e.zone...)
 }
 
 const hexDigits = "0123456789abcdef"

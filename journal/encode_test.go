@@ -61,7 +61,30 @@ func BenchmarkAppendRecord(b *testing.B) {
 		Rules:         []RuleResult{{Rule: "order-confirmed", Result: ResultMatched, Notifications: 1}},
 		Notifications: []Notification{{Rule: "order-confirmed", Channel: "slack", Mode: "live", Identities: 1, Sample: []string{"ann@example.com"}, DedupKey: "event:korelay-123456"}}}
 	var buf []byte
+	var tc timeCache
 	for b.Loop() {
-		buf = appendRecord(buf[:0], &r)
+		buf = appendRecordWith(buf[:0], &r, &tc)
+	}
+}
+
+// The time cache formats exactly as time.RFC3339Nano, whatever the zone,
+// the fraction and the order of the times.
+func TestTimeCacheFormatsAsRFC3339Nano(t *testing.T) {
+	berlin, err := time.LoadLocation("Europe/Berlin")
+	if err != nil {
+		t.Skip("no zone database:", err)
+	}
+	base := time.Date(2026, 3, 29, 0, 59, 59, 0, time.UTC) // Berlin changes to summer time at 01:00 UTC
+	var c timeCache
+	for i, t0 := range []time.Time{
+		base, base.Add(123456789), base.Add(100 * time.Millisecond), base.Add(time.Second + 1),
+		base.In(berlin), base.Add(time.Second).In(berlin), base.Add(time.Second + 5000).In(berlin),
+		base.In(time.FixedZone("x", -(3*3600 + 1800))), base.In(time.FixedZone("y", 0)), base.Add(999999999),
+		base.Local(), time.Date(999, 1, 2, 3, 4, 5, 6, time.UTC), base, base.Add(-time.Hour * 24 * 400).Add(10),
+	} {
+		want := t0.AppendFormat(nil, time.RFC3339Nano)
+		if got := c.appendRFC3339Nano(nil, t0); string(got) != string(want) {
+			t.Errorf("time %d: %s, want %s", i, got, want)
+		}
 	}
 }

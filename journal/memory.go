@@ -26,11 +26,17 @@ const (
 type Memory struct {
 	mu      sync.Mutex
 	cap     int
-	ring    []string // event ids, oldest first from head
+	ring    []memEvent // oldest first from head
 	head    int
-	events  map[string][]Record
+	index   map[string]int // event id → its place in ring
 	matches map[string]*minuteCounts
 	now     func() time.Time
+}
+
+// memEvent is one event a Memory keeps.
+type memEvent struct {
+	id   string
+	recs []Record
 }
 
 // minuteCounts counts per minute over the last matchBuckets minutes.
@@ -67,7 +73,7 @@ func NewMemory(events int, now func() time.Time) *Memory {
 	if now == nil {
 		now = time.Now
 	}
-	return &Memory{cap: events, events: make(map[string][]Record, events),
+	return &Memory{cap: events, index: make(map[string]int, events),
 		matches: make(map[string]*minuteCounts), now: now}
 }
 
@@ -75,7 +81,8 @@ func NewMemory(events int, now func() time.Time) *Memory {
 func (m *Memory) Add(recs []Record) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	for _, r := range recs {
+	for i := range recs {
+		r := &recs[i]
 		m.keep(r)
 		if r.Kind == KindEvaluated {
 			m.countMatches(r)
@@ -83,41 +90,42 @@ func (m *Memory) Add(recs []Record) {
 	}
 }
 
-func (m *Memory) keep(r Record) {
-	recs, ok := m.events[r.EventID]
+func (m *Memory) keep(r *Record) {
+	i, ok := m.index[r.EventID]
 	if !ok {
-		recs = m.admit(r.EventID)
+		i = m.admit(r.EventID)
 	}
-	if len(recs) < maxEventRecords {
-		m.events[r.EventID] = append(recs, r)
+	if e := &m.ring[i]; len(e.recs) < maxEventRecords {
+		e.recs = append(e.recs, *r)
 	}
 }
 
 // admit makes room for a new event, forgetting the oldest, and returns
-// the empty slice to keep its records in: the oldest's, cleared, when it
-// is of the usual size, so that a busy korelay does not allocate one per
-// event.
-func (m *Memory) admit(id string) []Record {
-	var recs []Record
-	if len(m.ring) < m.cap {
-		m.ring = append(m.ring, id)
+// its place in the ring. The oldest's records slice, cleared, is reused
+// when it is of the usual size, so that a busy korelay does not allocate
+// one per event.
+func (m *Memory) admit(id string) int {
+	i := len(m.ring)
+	if i < m.cap {
+		m.ring = append(m.ring, memEvent{id: id, recs: make([]Record, 0, eventRecords)})
 	} else {
-		oldest := m.ring[m.head]
-		if old := m.events[oldest]; cap(old) == eventRecords {
-			clear(old[:cap(old)])
-			recs = old[:0]
+		i = m.head
+		e := &m.ring[i]
+		delete(m.index, e.id)
+		if cap(e.recs) == eventRecords {
+			clear(e.recs[:cap(e.recs)])
+			e.recs = e.recs[:0]
+		} else {
+			e.recs = make([]Record, 0, eventRecords)
 		}
-		delete(m.events, oldest)
-		m.ring[m.head] = id
+		e.id = id
 		m.head = (m.head + 1) % m.cap
 	}
-	if recs == nil {
-		recs = make([]Record, 0, eventRecords)
-	}
-	return recs
+	m.index[id] = i
+	return i
 }
 
-func (m *Memory) countMatches(r Record) {
+func (m *Memory) countMatches(r *Record) {
 	for _, rr := range r.Rules {
 		if !rr.matched() {
 			continue
@@ -145,7 +153,11 @@ func (r RuleResult) matched() bool {
 func (m *Memory) Records(eventID string) []Record {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	return append([]Record(nil), m.events[eventID]...)
+	i, ok := m.index[eventID]
+	if !ok {
+		return nil
+	}
+	return append([]Record(nil), m.ring[i].recs...)
 }
 
 // Summary is one recent event, as the status page lists it.
@@ -164,8 +176,8 @@ func (m *Memory) Recent(n int) []Summary {
 	defer m.mu.Unlock()
 	var out []Summary
 	for i := len(m.ring) - 1; i >= 0 && len(out) < n; i-- {
-		id := m.ring[(m.head+i)%len(m.ring)]
-		out = append(out, summarize(id, m.events[id]))
+		e := &m.ring[(m.head+i)%len(m.ring)]
+		out = append(out, summarize(e.id, e.recs))
 	}
 	return out
 }

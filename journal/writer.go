@@ -10,7 +10,8 @@ import (
 // Writer's goroutine turns it into Records, so the caller pays only for a
 // channel send. An Entry must not change after Add.
 type Entry interface {
-	// Records appends the entry's records to dst.
+	// Records appends the entry's records to dst. The Writer calls it
+	// once; the records may point into the entry.
 	Records(dst []Record) []Record
 }
 
@@ -73,6 +74,7 @@ type Writer struct {
 	done   chan struct{}
 	shards [Shards]shardBatch
 	buf    []Record
+	times  timeCache
 }
 
 // shardBatch is one shard's records waiting to be written, as JSON Lines.
@@ -178,7 +180,7 @@ func (w *Writer) take(e Entry) {
 	for i := range w.buf {
 		shard := ShardOf(w.buf[i].EventID)
 		sb := &w.shards[shard]
-		sb.data = append(appendRecord(sb.data, &w.buf[i]), '\n')
+		sb.data = append(appendRecordWith(sb.data, &w.buf[i], &w.times), '\n')
 		sb.records++
 		if len(sb.data) >= maxMessage {
 			w.write(shard)

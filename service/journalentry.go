@@ -45,6 +45,10 @@ type evaluatedEntry struct {
 	res     rules.Result
 	err     error       // the event could not be decoded
 	cache   *boundCache // the journal's
+	// Room for the record's trigger and its rule result, the usual one:
+	// the record points into the entry, which lives as long.
+	trig journal.Trigger
+	rule [1]journal.RuleResult
 }
 
 func (e *evaluatedEntry) Records(dst []journal.Record) []journal.Record {
@@ -62,7 +66,8 @@ func (e *evaluatedEntry) Records(dst []journal.Record) []journal.Record {
 }
 
 func (e *evaluatedEntry) triggerOf() *journal.Trigger {
-	t := &journal.Trigger{Source: string(e.source), Name: e.trigger, Received: e.at, Size: e.msg.size}
+	t := &e.trig
+	*t = journal.Trigger{Source: string(e.source), Name: e.trigger, Received: e.at, Size: e.msg.size}
 	switch p := e.msg.preview; {
 	case !utf8.Valid(p):
 		t.Preview = strings.ToValidUTF8(string(p), "\uFFFD")
@@ -94,7 +99,7 @@ func (e *evaluatedEntry) ruleResults() []journal.RuleResult {
 	if len(bound) == 0 {
 		return nil
 	}
-	out := make([]journal.RuleResult, 0, len(bound))
+	out := e.rule[:0]
 	for _, r := range bound {
 		rr := journal.RuleResult{Rule: r.Name, Result: journal.ResultWhenFalse}
 		if slices.Contains(e.res.Matched, r.Name) {
