@@ -258,11 +258,11 @@ func (o *Observer) read(ctx context.Context, stream string, filter []string, las
 				o.opts.Logger.Warn("dry run: observing stream interrupted", "stream", stream, "err", err)
 				continue
 			}
-			meta, err := jm.Metadata()
+			meta, err := deliveryMeta(jm)
 			if err != nil {
 				continue
 			}
-			last.Store(meta.Sequence.Stream)
+			last.Store(meta.seq)
 			deliver(observedMsg(jm, meta))
 		}
 	}()
@@ -278,7 +278,7 @@ func stopReaders(rs []*streamReader) {
 
 // observedMsg is the delivery of a stream event a dry run observed: the
 // event id a live instance gives it, and no redelivery.
-func observedMsg(jm jetstream.Msg, meta *jetstream.MsgMetadata) Msg {
+func observedMsg(jm jetstream.Msg, meta ackMeta) Msg {
 	m := streamMsg(jm, meta)
 	m.NumDelivered, m.LastAttempt = 1, true
 	return m

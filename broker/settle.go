@@ -13,14 +13,14 @@ import (
 // submit hands one delivery to the flow, kept alive with progress acks
 // until it is settled; false when ctx ended while waiting for room.
 func (r *run) submit(ctx context.Context, jm jetstream.Msg) bool {
-	meta, err := jm.Metadata()
+	meta, err := deliveryMeta(jm)
 	if err != nil {
 		_ = jm.TermWithReason("korelay: not a jetstream delivery")
 		return true
 	}
 	b := r.b
 	m := streamMsg(jm, meta)
-	m.LastAttempt = b.opts.MaxDeliver > 0 && meta.NumDelivered >= uint64(b.opts.MaxDeliver)
+	m.LastAttempt = b.opts.MaxDeliver > 0 && meta.delivered >= uint64(b.opts.MaxDeliver)
 	return r.flow.submit(ctx, m, jm, b.ackDeadline(m.NumDelivered)/3)
 }
 
@@ -59,16 +59,16 @@ func (b *Broker) beatEvery() time.Duration { return b.ackDeadline(1) / 3 }
 // on ReplaySubjectPrefix+subject with HeaderReplayOf) keeps the id and the
 // subject it had before it was dead-lettered: an event's id is its id for
 // life, so the ledger recognises what was already sent for it.
-func streamMsg(jm jetstream.Msg, meta *jetstream.MsgMetadata) Msg {
+func streamMsg(jm jetstream.Msg, meta ackMeta) Msg {
 	m := Msg{
-		EventID:      eventIDOf(meta.Stream, meta.Sequence.Stream),
+		EventID:      eventIDOf(meta.stream, meta.seq),
 		Subject:      jm.Subject(),
 		Header:       jm.Headers(),
 		Data:         jm.Data(),
-		Received:     meta.Timestamp,
-		NumDelivered: meta.NumDelivered,
-		Stream:       meta.Stream,
-		Sequence:     meta.Sequence.Stream,
+		Received:     meta.stored,
+		NumDelivered: meta.delivered,
+		Stream:       meta.stream,
+		Sequence:     meta.seq,
 	}
 	if subject := originalSubject(m.Subject); subject != m.Subject {
 		m.Subject, m.Replayed = subject, true

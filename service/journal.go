@@ -85,16 +85,14 @@ func (j *eventJournal) close() error {
 // to it did, and the notifications rendered.
 func (j *eventJournal) evaluated(m broker.Msg, ev *rules.Event, set *rules.Set, res *rules.Result) {
 	if j != nil {
-		j.w.Add(&evaluatedEntry{msg: factsOf(m), source: ev.Source, trigger: ev.Trigger, at: ev.Time,
-			done: time.Now(), set: set, res: *res, cache: &j.bound})
+		j.w.Add(newEvaluatedEntry(m, ev, set, res, nil, &j.bound))
 	}
 }
 
 // undecodable records an event that could not be decoded.
 func (j *eventJournal) undecodable(m broker.Msg, ev *rules.Event, err error) {
 	if j != nil {
-		j.w.Add(&evaluatedEntry{msg: factsOf(m), source: ev.Source, trigger: ev.Trigger, at: ev.Time,
-			done: time.Now(), err: err})
+		j.w.Add(newEvaluatedEntry(m, ev, nil, nil, err, nil))
 	}
 }
 

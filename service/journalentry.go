@@ -16,68 +16,68 @@ import (
 // previewBytes is how much of a payload the journal keeps.
 const previewBytes = 128
 
-// msgFacts is what the journal keeps of an event message: no copy of the
-// payload beyond a slice of its first bytes.
-type msgFacts struct {
-	id, subject string
-	size        int
-	preview     []byte
-	delivery    journal.Delivery
-}
-
-func factsOf(m broker.Msg) msgFacts {
-	return msgFacts{id: m.EventID, subject: m.Subject, size: len(m.Data),
-		preview: m.Data[:min(len(m.Data), previewBytes)], delivery: deliveryOf(m)}
-}
-
 func deliveryOf(m broker.Msg) journal.Delivery {
 	return journal.Delivery{Seq: m.Sequence, Attempt: m.NumDelivered, Replayed: m.Replayed}
 }
 
-// evaluatedEntry is an evaluated (or undecodable) event.
+// evaluatedEntry is an evaluated (or undecodable) event. It is made for
+// every event, so it holds little: its record's trigger, filled but for
+// the preview, which is kept as a slice of the payload until the record
+// is made, and the rules' result only when something matched or failed.
 type evaluatedEntry struct {
-	msg     msgFacts
-	source  rules.Source
-	trigger string
-	at      time.Time // the event's time
-	done    time.Time // when it was evaluated
-	set     *rules.Set
-	res     rules.Result
-	err     error       // the event could not be decoded
-	cache   *boundCache // the journal's
-	// Room for the record's trigger and its rule result, the usual one:
-	// the record points into the entry, which lives as long.
-	trig journal.Trigger
-	rule [1]journal.RuleResult
+	id       string
+	delivery journal.Delivery
+	done     time.Time // when it was evaluated
+	trig     journal.Trigger
+	preview  []byte // the payload's first previewBytes
+	set      *rules.Set
+	res      *rules.Result // nil: no rule matched or failed
+	err      error         // the event could not be decoded
+	cache    *boundCache   // the journal's
+	rule     [1]journal.RuleResult
+}
+
+// newEvaluatedEntry is the entry of event m, evaluated (res, by set) or
+// not decodable (err).
+func newEvaluatedEntry(m broker.Msg, ev *rules.Event, set *rules.Set, res *rules.Result, err error, cache *boundCache) *evaluatedEntry {
+	e := &evaluatedEntry{id: m.EventID, delivery: deliveryOf(m), done: time.Now(),
+		trig:    journal.Trigger{Source: string(ev.Source), Name: ev.Trigger, Received: ev.Time, Size: len(m.Data)},
+		preview: m.Data[:min(len(m.Data), previewBytes)], set: set, err: err, cache: cache}
+	if m.Subject != ev.Trigger {
+		e.trig.Subject = m.Subject
+	}
+	if res != nil && len(res.Matched)+len(res.Failures)+len(res.Notifications) > 0 {
+		r := *res
+		e.res = &r
+	}
+	return e
 }
 
 func (e *evaluatedEntry) Records(dst []journal.Record) []journal.Record {
-	rec := journal.Record{Kind: journal.KindEvaluated, EventID: e.msg.id, Time: e.done, Delivery: &e.msg.delivery,
+	rec := journal.Record{Kind: journal.KindEvaluated, EventID: e.id, Time: e.done, Delivery: &e.delivery,
 		Trigger: e.triggerOf()}
 	if e.err != nil {
 		rec.Error = e.err.Error()
 		return append(dst, rec)
 	}
 	rec.Rules = e.ruleResults()
-	for i := range e.res.Notifications {
-		rec.Notifications = append(rec.Notifications, notificationOf(&e.res.Notifications[i]))
+	if e.res != nil {
+		for i := range e.res.Notifications {
+			rec.Notifications = append(rec.Notifications, notificationOf(&e.res.Notifications[i]))
+		}
 	}
 	return append(dst, rec)
 }
 
 func (e *evaluatedEntry) triggerOf() *journal.Trigger {
 	t := &e.trig
-	*t = journal.Trigger{Source: string(e.source), Name: e.trigger, Received: e.at, Size: e.msg.size}
-	switch p := e.msg.preview; {
+	switch p := e.preview; {
 	case !utf8.Valid(p):
 		t.Preview = strings.ToValidUTF8(string(p), "\uFFFD")
-	case len(p) < e.msg.size:
+	case len(p) < t.Size:
 		t.Preview = string(p) + "…" // one allocation
 	default:
 		t.Preview = string(p)
-	}
-	if e.msg.subject != e.trigger {
-		t.Subject = e.msg.subject
 	}
 	if r, ok := e.cronRule(); ok {
 		t.Schedule = scheduleText(r)
@@ -86,29 +86,33 @@ func (e *evaluatedEntry) triggerOf() *journal.Trigger {
 }
 
 func (e *evaluatedEntry) cronRule() (*rules.Rule, bool) {
-	if e.source != rules.SourceCron || e.set == nil {
+	if rules.Source(e.trig.Source) != rules.SourceCron || e.set == nil {
 		return nil, false
 	}
-	r, ok := e.set.Rule(e.trigger)
+	r, ok := e.set.Rule(e.trig.Name)
 	return r, ok && r.Schedule != nil
 }
 
 // ruleResults says what each rule bound to the trigger did.
 func (e *evaluatedEntry) ruleResults() []journal.RuleResult {
-	bound := e.cache.bound(e.set, e.source, e.trigger)
+	bound := e.cache.bound(e.set, rules.Source(e.trig.Source), e.trig.Name)
 	if len(bound) == 0 {
 		return nil
+	}
+	var res rules.Result
+	if e.res != nil {
+		res = *e.res
 	}
 	out := e.rule[:0]
 	for _, r := range bound {
 		rr := journal.RuleResult{Rule: r.Name, Result: journal.ResultWhenFalse}
-		if slices.Contains(e.res.Matched, r.Name) {
+		if slices.Contains(res.Matched, r.Name) {
 			rr.Result = journal.ResultMatched
 			if r.Mode == rules.ModeShadow {
 				rr.Result = journal.ResultShadow
 			}
 		}
-		for _, f := range e.res.Failures {
+		for _, f := range res.Failures {
 			if f.Rule == r.Name {
 				rr.Result, rr.Error = journal.ResultRenderError, f.Err.Error()
 				if f.Reason == rules.ReasonDecode {
@@ -116,8 +120,8 @@ func (e *evaluatedEntry) ruleResults() []journal.RuleResult {
 				}
 			}
 		}
-		for i := range e.res.Notifications {
-			if e.res.Notifications[i].Rule == r.Name {
+		for i := range res.Notifications {
+			if res.Notifications[i].Rule == r.Name {
 				rr.Notifications++
 			}
 		}
