@@ -68,8 +68,9 @@ func (e *Engine) recorded() {
 
 // recordRoom reports whether another call may start. A crash repeats the
 // calls at Kore and those Kore accepted whose keys are not recorded yet:
-// together they stay under twice Concurrency, so recording never holds a
-// sender, and what a crash can repeat stays bounded.
+// together they stay within twice Concurrency (a call starts only while
+// they are fewer), so recording never holds a sender, and what a crash can
+// repeat stays bounded.
 func (e *Engine) recordRoom() bool {
 	busy := e.send.busy.Load() // first: a call moves from busy to unrecorded, never back
 	return e.unrecorded.Load()+busy < 2*int64(e.opts.Concurrency)
