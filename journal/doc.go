@@ -2,11 +2,14 @@
 // event, written off the hot path so that `korelay explain` and the status
 // page can tell an event's story afterwards.
 //
-// korelay hands Entries to a Writer, which never blocks the caller: a full
-// buffer drops the entry and counts it. A goroutine of the Writer turns
-// entries into Records, keeps the latest events in a Memory (the status
-// page's recent events and rule match counts), and, in batches, publishes
-// them to the journal stream (StreamName), bounded by age and size: one
+// korelay hands Records (Writer.Write, encoded at once on the caller's
+// goroutine: the record of every evaluated event) or Entries (Writer.Add,
+// turned into records later) to a Writer, which never blocks the caller: a
+// full buffer drops the record and counts it. The Writer keeps the latest
+// events in a Memory (encoded, for the status page's recent events and
+// rule match counts), and, in batches from a goroutine of its own,
+// publishes them to the journal stream (StreamName), bounded by age and
+// size: one
 // message holds records of many events of one shard (Shards subjects
 // korelay.journal.s00…, by ShardOf the event id). A Reader reads an
 // event's records back from its shard and Build assembles them into a

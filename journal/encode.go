@@ -2,6 +2,7 @@ package journal
 
 import (
 	"strconv"
+	"strings"
 	"time"
 	"unicode/utf8"
 )
@@ -9,11 +10,13 @@ import (
 // appendRecord appends r as one line of JSON (what encoding/json would
 // decode into a Record), without reflection: the Writer encodes every
 // record korelay journals, so this is on the journal's busy path.
-func appendRecord(b []byte, r *Record) []byte { return appendRecordWith(b, r, nil) }
+func appendRecord(b []byte, r *Record) []byte { return appendRecordPayload(b, r, nil, nil) }
 
-// appendRecordWith is appendRecord formatting times with tc (nil: none).
-func appendRecordWith(b []byte, r *Record, tc *timeCache) []byte {
-	e := encoder{b: b, times: tc}
+// appendRecordPayload is appendRecord formatting times with tc (nil:
+// none) and, when r has a Trigger without a Preview, writing payload's
+// preview (see PreviewBytes).
+func appendRecordPayload(b []byte, r *Record, tc *timeCache, payload []byte) []byte {
+	e := encoder{b: b, times: tc, payload: payload}
 	e.open()
 	e.str("kind", string(r.Kind))
 	e.str("event_id", r.EventID)
@@ -67,8 +70,55 @@ func (e *encoder) trigger(t *Trigger) {
 	e.str("schedule", t.Schedule)
 	e.time("received", t.Received)
 	e.int("size", t.Size)
-	e.str("preview", t.Preview)
+	if t.Preview == "" && len(e.payload) > 0 {
+		e.key("preview")
+		e.b = appendPreview(e.b, e.payload)
+	} else {
+		e.str("preview", t.Preview)
+	}
 	e.close()
+}
+
+// PreviewBytes is how much of an event's body a record's trigger keeps
+// as its preview.
+const PreviewBytes = 128
+
+// Preview is the preview of an event's body: its first PreviewBytes, with
+// "…" after when that leaves some out; a prefix that is not valid UTF-8
+// has each run of bad bytes replaced by U+FFFD (and no "…").
+func Preview(payload []byte) string {
+	p := payload[:min(len(payload), PreviewBytes)]
+	switch {
+	case !utf8.Valid(p):
+		return strings.ToValidUTF8(string(p), "\uFFFD")
+	case len(p) < len(payload):
+		return string(p) + "…" // one allocation
+	}
+	return string(p)
+}
+
+// appendPreview appends Preview(payload) as a JSON string, without
+// making the string when the prefix is valid UTF-8.
+func appendPreview(b []byte, payload []byte) []byte {
+	p := payload[:min(len(payload), PreviewBytes)]
+	if !utf8.Valid(p) {
+		return appendString(b, Preview(payload))
+	}
+	b = append(b, '"')
+	start := 0
+	for i, c := range p {
+		if c >= 0x20 && c != '"' && c != '\\' {
+			continue // bytes of a valid multi-byte rune are ≥ 0x80
+		}
+		b = append(b, p[start:i]...)
+		b = appendEscaped(b, c)
+		start = i + 1
+	}
+	b = append(b, p[start:]...)
+	if len(p) < len(payload) {
+		b = append(b, "…"...)
+	}
+	return append(b, '"')
 }
 
 func (e *encoder) rule(r *RuleResult) {
@@ -140,9 +190,10 @@ func (e *encoder) held(h *Held) {
 // encoder writes JSON objects whose zero fields are left out (decoding
 // gives them back as zero).
 type encoder struct {
-	b     []byte
-	more  bool       // the current object has a field already
-	times *timeCache // nil: format each time whole
+	b       []byte
+	more    bool       // the current object has a field already
+	times   *timeCache // nil: format each time whole
+	payload []byte     // the event's body, for a trigger's preview
 }
 
 func (e *encoder) open() { e.b, e.more = append(e.b, '{'), false }
@@ -232,11 +283,11 @@ type timeCache struct {
 	last int // the entry used last
 }
 
-// cachedSecond is one second formatted, in one zone.
+// cachedSecond is one second formatted at one zone offset (which, with
+// the second, decides both parts).
 type cachedSecond struct {
 	sec    int64 // unix
-	loc    *time.Location
-	off    int // zone offset in seconds
+	off    int   // zone offset in seconds
 	ok     bool
 	prefix []byte // "2006-01-02T15:04:05"
 	zone   []byte // "Z07:00"
@@ -245,15 +296,15 @@ type cachedSecond struct {
 // appendRFC3339Nano appends t.AppendFormat(b, time.RFC3339Nano).
 func (c *timeCache) appendRFC3339Nano(b []byte, t time.Time) []byte {
 	_, off := t.Zone()
-	sec, loc := t.Unix(), t.Location()
+	sec := t.Unix()
 	e := &c.secs[c.last]
-	if !e.ok || e.sec != sec || e.off != off || e.loc != loc {
+	if !e.ok || e.sec != sec || e.off != off {
 		c.last ^= 1
 		e = &c.secs[c.last]
-		if !e.ok || e.sec != sec || e.off != off || e.loc != loc {
+		if !e.ok || e.sec != sec || e.off != off {
 			e.prefix = t.AppendFormat(e.prefix[:0], "2006-01-02T15:04:05")
 			e.zone = t.AppendFormat(e.zone[:0], "Z07:00")
-			e.sec, e.off, e.loc, e.ok = sec, off, loc, true
+			e.sec, e.off, e.ok = sec, off, true
 		}
 	}
 	b = append(b, e.prefix...)
@@ -275,6 +326,22 @@ func (c *timeCache) appendRFC3339Nano(b []byte, t time.Time) []byte {
 
 const hexDigits = "0123456789abcdef"
 
+// appendEscaped appends the JSON escape of an ASCII byte a string cannot
+// hold as it is (a control character, a quote, a backslash).
+func appendEscaped(b []byte, c byte) []byte {
+	switch c {
+	case '"', '\\':
+		return append(b, '\\', c)
+	case '\n':
+		return append(b, '\\', 'n')
+	case '\t':
+		return append(b, '\\', 't')
+	case '\r':
+		return append(b, '\\', 'r')
+	}
+	return append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
+}
+
 // appendString appends s as a JSON string; invalid UTF-8 becomes U+FFFD.
 func appendString(b []byte, s string) []byte {
 	b = append(b, '"')
@@ -287,18 +354,7 @@ func appendString(b []byte, s string) []byte {
 				continue
 			}
 			b = append(b, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				b = append(b, '\\', c)
-			case '\n':
-				b = append(b, '\\', 'n')
-			case '\t':
-				b = append(b, '\\', 't')
-			case '\r':
-				b = append(b, '\\', 'r')
-			default:
-				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
-			}
+			b = appendEscaped(b, c)
 			i++
 			start = i
 			continue

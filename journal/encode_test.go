@@ -3,6 +3,7 @@ package journal
 import (
 	"encoding/json"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 )
@@ -63,7 +64,7 @@ func BenchmarkAppendRecord(b *testing.B) {
 	var buf []byte
 	var tc timeCache
 	for b.Loop() {
-		buf = appendRecordWith(buf[:0], &r, &tc)
+		buf = appendRecordPayload(buf[:0], &r, &tc, nil)
 	}
 }
 
@@ -87,4 +88,22 @@ func TestTimeCacheFormatsAsRFC3339Nano(t *testing.T) {
 			t.Errorf("time %d: %s, want %s", i, got, want)
 		}
 	}
+}
+
+// FuzzPreview checks that a record's preview written from the payload
+// reads back as Preview's.
+func FuzzPreview(f *testing.F) {
+	for _, s := range []string{"", `{"a": "b"}`, "a\xff\xfeb", strings.Repeat("é", 100), "\x00\x1f\"\\"} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, payload []byte) {
+		r := Record{Kind: KindEvaluated, EventID: "e", Trigger: &Trigger{Source: "nats", Name: "a", Size: len(payload)}}
+		var back Record
+		if err := json.Unmarshal(appendRecordPayload(nil, &r, nil, payload), &back); err != nil {
+			t.Fatal(err)
+		}
+		if want := Preview(payload); back.Trigger.Preview != want {
+			t.Fatalf("preview of %q reads %q, want %q", payload, back.Trigger.Preview, want)
+		}
+	})
 }

@@ -226,3 +226,106 @@ func TestStreamRoundTrip(t *testing.T) {
 		}
 	}
 }
+
+// Write encodes a record at once: changing it afterwards changes nothing
+// written. A trigger without a preview gets the payload's; the memory of
+// the latest events keeps the record too. Lines waiting beyond the
+// flush's size are written before the next tick.
+func TestWriterWriteEncodesAtOnce(t *testing.T) {
+	sink := &fakeSink{}
+	mem := journal.NewMemory(0, nil)
+	w := journal.NewWriter(journal.WriterOptions{Sink: sink, Memory: mem, FlushEvery: time.Hour})
+	w.Start()
+	now := time.Now().UTC()
+	payload := []byte(`{"id": 1, "note": "` + strings.Repeat("x", 200) + `"}`)
+	rec := evaluated("korelay-1", now, journal.RuleResult{Rule: "a", Result: journal.ResultWhenFalse})
+	rec.Trigger.Preview = ""
+	rec.Trigger.Size = len(payload)
+	w.Write(&rec, payload)
+	rec.Rules[0].Rule, rec.Trigger.Name = "changed", "changed"
+	want := journal.Preview(payload)
+	if !strings.HasSuffix(want, "…") || len(want) != journal.PreviewBytes+len("…") {
+		t.Fatalf("Preview = %q", want)
+	}
+	got := mem.Records("korelay-1")
+	if len(got) != 1 || got[0].Trigger.Preview != want || got[0].Trigger.Name != "orders" || got[0].Rules[0].Rule != "a" {
+		t.Fatalf("memory keeps %+v", got)
+	}
+	// A burst larger than a flush's worth is written without waiting for
+	// the (hour-long) tick.
+	big := evaluated("korelay-2", now)
+	big.Error = strings.Repeat("e", 1000)
+	for range 200 {
+		w.Write(&big, nil)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		sink.mu.Lock()
+		n := 0
+		for _, batches := range sink.writes {
+			for _, b := range batches {
+				n += len(b)
+			}
+		}
+		sink.mu.Unlock()
+		if n > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("a burst of lines waited for the tick")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if err := w.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	var first *journal.Record
+	for _, batches := range sink.writes {
+		for _, b := range batches {
+			for i := range b {
+				if b[i].EventID == "korelay-1" {
+					first = &b[i]
+				}
+			}
+		}
+	}
+	if first == nil || first.Trigger.Preview != want || first.Rules[0].Rule != "a" {
+		t.Errorf("written: %+v", first)
+	}
+}
+
+// Write drops, and counts, what does not fit the lines waiting.
+func TestWriterWriteDropsWhenFull(t *testing.T) {
+	var dropped int
+	w := journal.NewWriter(journal.WriterOptions{Sink: &fakeSink{}, Buffer: 1, FlushEvery: time.Hour,
+		OnDrop: func(reason string, n int) {
+			if reason == journal.DropFull {
+				dropped += n
+			}
+		}})
+	rec := evaluated("korelay-1", time.Now())
+	rec.Error = strings.Repeat("e", 150) // one line fits Buffer 1's 512 bytes, two do not
+	w.Write(&rec, nil)
+	w.Write(&rec, nil)
+	if dropped != 1 {
+		t.Errorf("dropped %d, want 1", dropped)
+	}
+}
+
+func TestPreview(t *testing.T) {
+	long := strings.Repeat("a", journal.PreviewBytes)
+	cut := strings.Repeat("a", journal.PreviewBytes-1) + "é" // the rune crosses the limit
+	for _, tc := range []struct{ payload, want string }{
+		{"", ""},
+		{`{"a": "b\n\t\"c\\"}`, `{"a": "b\n\t\"c\\"}`},
+		{long, long},
+		{long + "b", long + "…"},
+		{cut, strings.Repeat("a", journal.PreviewBytes-1) + "\uFFFD"},
+		{"a\xff\xfeb", "a\uFFFDb"},
+		{"\x01ü\x7f", "\x01ü\x7f"},
+	} {
+		if got := journal.Preview([]byte(tc.payload)); got != tc.want {
+			t.Errorf("Preview(%q) = %q, want %q", tc.payload, got, tc.want)
+		}
+	}
+}

@@ -1,6 +1,9 @@
 package journal
 
 import (
+	"bytes"
+	"encoding/json"
+	"strings"
 	"sync"
 	"time"
 )
@@ -10,9 +13,6 @@ const (
 	// DefaultMemoryEvents is how many of the latest events a Memory keeps
 	// (the status page lists 50).
 	DefaultMemoryEvents = 200
-	// eventRecords is room for an event's usual records (evaluated, a
-	// call, settled), so keeping them allocates once.
-	eventRecords = 4
 	// maxEventRecords bounds the records kept for one event.
 	maxEventRecords = 64
 	// matchBuckets are the minutes over which rule matches are counted.
@@ -21,8 +21,10 @@ const (
 
 // Memory keeps the latest events' records in process, for the status page
 // (and for the stories of a dry run, which writes no shared journal), and
-// counts each rule's matches over the last hour. It is bounded and safe
-// for concurrent use.
+// counts each rule's matches over the last hour. It keeps the records as
+// the journal encodes them, each event's in a buffer reused for a later
+// event, and decodes them when asked: the journal writes a record for
+// every event, and reads few. It is bounded and safe for concurrent use.
 type Memory struct {
 	mu      sync.Mutex
 	cap     int
@@ -33,11 +35,16 @@ type Memory struct {
 	now     func() time.Time
 }
 
-// memEvent is one event a Memory keeps.
+// memEvent is one event a Memory keeps: its records encoded, one a line.
 type memEvent struct {
-	id   string
-	recs []Record
+	id    string
+	lines []byte
+	n     int // records
 }
+
+// maxReusedLines is the largest buffer of an event's records a Memory
+// keeps for a later event.
+const maxReusedLines = 16 << 10
 
 // minuteCounts counts per minute over the last matchBuckets minutes.
 type minuteCounts struct {
@@ -77,48 +84,51 @@ func NewMemory(events int, now func() time.Time) *Memory {
 		matches: make(map[string]*minuteCounts), now: now}
 }
 
-// Add keeps recs (copied) and counts the rules they say matched.
+// Add keeps recs and counts the rules they say matched.
 func (m *Memory) Add(recs []Record) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
+	var line []byte
 	for i := range recs {
-		r := &recs[i]
-		m.keep(r)
-		if r.Kind == KindEvaluated {
-			m.countMatches(r)
-		}
+		line = appendRecord(line[:0], &recs[i])
+		m.keep(&recs[i], line)
 	}
 }
 
-func (m *Memory) keep(r *Record) {
+// keep keeps r, encoded as line (without its newline), and counts the
+// rules it says matched. Neither is kept past the call.
+func (m *Memory) keep(r *Record, line []byte) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
 	i, ok := m.index[r.EventID]
 	if !ok {
 		i = m.admit(r.EventID)
 	}
-	if e := &m.ring[i]; len(e.recs) < maxEventRecords {
-		e.recs = append(e.recs, *r)
+	if e := &m.ring[i]; e.n < maxEventRecords {
+		e.lines = append(append(e.lines, line...), '\n')
+		e.n++
+	}
+	if r.Kind == KindEvaluated {
+		m.countMatches(r)
 	}
 }
 
 // admit makes room for a new event, forgetting the oldest, and returns
-// its place in the ring. The oldest's records slice, cleared, is reused
-// when it is of the usual size, so that a busy korelay does not allocate
-// one per event.
-func (m *Memory) admit(id string) int {
+// its place in the ring. The oldest's buffer is reused unless it grew
+// large. The id is copied: the record it came from need not outlive
+// Write, so it may live on the caller's stack.
+func (m *Memory) admit(eventID string) int {
+	id := strings.Clone(eventID)
 	i := len(m.ring)
 	if i < m.cap {
-		m.ring = append(m.ring, memEvent{id: id, recs: make([]Record, 0, eventRecords)})
+		m.ring = append(m.ring, memEvent{id: id})
 	} else {
 		i = m.head
 		e := &m.ring[i]
 		delete(m.index, e.id)
-		if cap(e.recs) == eventRecords {
-			clear(e.recs[:cap(e.recs)])
-			e.recs = e.recs[:0]
-		} else {
-			e.recs = make([]Record, 0, eventRecords)
+		lines := e.lines[:0]
+		if cap(lines) > maxReusedLines {
+			lines = nil
 		}
-		e.id = id
+		*e = memEvent{id: id, lines: lines}
 		m.head = (m.head + 1) % m.cap
 	}
 	m.index[id] = i
@@ -133,7 +143,9 @@ func (m *Memory) countMatches(r *Record) {
 		c := m.matches[rr.Rule]
 		if c == nil {
 			c = &minuteCounts{}
-			m.matches[rr.Rule] = c
+			// A copy: the record need not outlive Write (and a rule
+			// is counted once per name).
+			m.matches[strings.Clone(rr.Rule)] = c
 		}
 		c.add(r.Time)
 	}
@@ -152,12 +164,27 @@ func (r RuleResult) matched() bool {
 // Records returns the records kept for an event (nil: none, or forgotten).
 func (m *Memory) Records(eventID string) []Record {
 	m.mu.Lock()
-	defer m.mu.Unlock()
 	i, ok := m.index[eventID]
-	if !ok {
-		return nil
+	var lines []byte
+	if ok {
+		lines = append(lines, m.ring[i].lines...)
 	}
-	return append([]Record(nil), m.ring[i].recs...)
+	m.mu.Unlock()
+	return decodeLines(lines)
+}
+
+// decodeLines decodes records encoded one a line.
+func decodeLines(lines []byte) []Record {
+	var recs []Record
+	for len(lines) > 0 {
+		line, rest, _ := bytes.Cut(lines, []byte{'\n'})
+		lines = rest
+		var r Record
+		if json.Unmarshal(line, &r) == nil { // the journal's own encoding
+			recs = append(recs, r)
+		}
+	}
+	return recs
 }
 
 // Summary is one recent event, as the status page lists it.
@@ -172,12 +199,20 @@ type Summary struct {
 
 // Recent returns up to n of the latest events, newest first.
 func (m *Memory) Recent(n int) []Summary {
+	type kept struct {
+		id    string
+		lines []byte
+	}
 	m.mu.Lock()
-	defer m.mu.Unlock()
-	var out []Summary
-	for i := len(m.ring) - 1; i >= 0 && len(out) < n; i-- {
+	var events []kept
+	for i := len(m.ring) - 1; i >= 0 && len(events) < n; i-- {
 		e := &m.ring[(m.head+i)%len(m.ring)]
-		out = append(out, summarize(e.id, e.recs))
+		events = append(events, kept{e.id, append([]byte(nil), e.lines...)})
+	}
+	m.mu.Unlock()
+	var out []Summary
+	for _, e := range events {
+		out = append(out, summarize(e.id, decodeLines(e.lines)))
 	}
 	return out
 }

@@ -58,24 +58,61 @@ type WriterOptions struct {
 	OnDrop func(reason string, records int)
 }
 
-// Writer takes entries from any goroutine without blocking and writes
-// them, batched, from its own. Start it, then Add; Close flushes.
+// Writer takes entries and records from any goroutine without blocking
+// and writes them, batched, from its own. Start it, then Add or Write;
+// Close flushes.
 //
-// Add only appends to a list under a lock: the Writer's goroutine sleeps
-// until its next flush (FlushEvery) and then converts, remembers, encodes
-// and writes everything added meanwhile. Waking a goroutine per entry
-// cost more than the journal's own work when events arrive one at a time.
+// Add only appends to a list under a lock, and Write encodes its record
+// on the caller's goroutine and appends the line: the Writer's goroutine
+// sleeps until its next flush (FlushEvery) and then converts, remembers,
+// encodes and writes everything added meanwhile. Waking a goroutine per
+// entry cost more than the journal's own work when events arrive one at a
+// time.
 type Writer struct {
 	opts   WriterOptions
 	mu     sync.Mutex
 	queued []Entry // added since the last flush
 	spare  []Entry // the list taken at the last flush, reused
+	lines  lineQueue
+	spareL lineQueue // the lines taken at the last flush, reused
 	stop   chan struct{}
 	done   chan struct{}
+	kick   chan struct{} // flush now: many lines wait
 	shards [Shards]shardBatch
 	buf    []Record
+	line   []byte // a record encoded by take
 	times  timeCache
+	// scratch are Write's encoding buffers.
+	scratch sync.Pool
 }
+
+// lineQueue is records Write encoded, waiting for the Writer's goroutine:
+// their lines back to back, and where each ends and which shard it goes
+// to.
+type lineQueue struct {
+	data []byte
+	refs []lineRef
+}
+
+type lineRef struct {
+	end   int
+	shard int
+}
+
+// scratch is one Write's encoding buffer and time cache.
+type scratch struct {
+	buf   []byte
+	times timeCache
+}
+
+// Line queue tuning.
+const (
+	// bytesPerEntry sizes the line queue's bound from Buffer.
+	bytesPerEntry = 512
+	// kickBytes of lines waiting wake the Writer's goroutine before its
+	// next flush, so that a burst's lines take little memory.
+	kickBytes = 64 << 10
+)
 
 // shardBatch is one shard's records waiting to be written, as JSON Lines.
 type shardBatch struct {
@@ -94,7 +131,50 @@ func NewWriter(opts WriterOptions) *Writer {
 	if opts.OnDrop == nil {
 		opts.OnDrop = func(string, int) {}
 	}
-	return &Writer{opts: opts, stop: make(chan struct{}), done: make(chan struct{})}
+	w := &Writer{opts: opts, stop: make(chan struct{}), done: make(chan struct{}), kick: make(chan struct{}, 1)}
+	w.scratch.New = func() any { return new(scratch) }
+	return w
+}
+
+// Write journals r, encoding it now on the caller's goroutine: neither r
+// nor anything it points to is kept past the call, so a record of every
+// event costs no allocation. When r has a Trigger without a Preview,
+// payload (if any) is the event's body and the record gets its preview
+// (see PreviewBytes). When too many bytes already wait, r is dropped and
+// counted. It never blocks. A nil Writer does nothing.
+func (w *Writer) Write(r *Record, payload []byte) {
+	if w == nil {
+		return
+	}
+	sc := w.scratch.Get().(*scratch)
+	sc.buf = appendRecordPayload(sc.buf[:0], r, &sc.times, payload)
+	if w.opts.Memory != nil {
+		w.opts.Memory.keep(r, sc.buf)
+	}
+	if w.opts.Sink != nil {
+		w.mu.Lock()
+		q := &w.lines
+		full := len(q.data)+len(sc.buf) > w.opts.Buffer*bytesPerEntry
+		if !full {
+			q.data = append(q.data, sc.buf...)
+			q.refs = append(q.refs, lineRef{end: len(q.data), shard: ShardOf(r.EventID)})
+		}
+		kick := len(q.data) >= kickBytes
+		w.mu.Unlock()
+		if full {
+			w.opts.OnDrop(DropFull, 1)
+		}
+		if kick {
+			select {
+			case w.kick <- struct{}{}:
+			default:
+			}
+		}
+	}
+	if cap(sc.buf) > maxMessage {
+		sc.buf = nil
+	}
+	w.scratch.Put(sc)
 }
 
 // Add hands e to the Writer; when Buffer entries already wait, e is
@@ -141,6 +221,8 @@ func (w *Writer) run() {
 		select {
 		case <-t.C:
 			w.flushQueued()
+		case <-w.kick:
+			w.flushQueued()
 		case <-w.stop:
 			w.flushQueued()
 			return
@@ -154,7 +236,18 @@ func (w *Writer) flushQueued() {
 	w.mu.Lock()
 	entries := w.queued
 	w.queued = w.spare[:0]
+	lines := w.lines
+	w.lines = lineQueue{data: w.spareL.data[:0], refs: w.spareL.refs[:0]}
 	w.mu.Unlock()
+	start := 0
+	for _, ref := range lines.refs {
+		w.batch(ref.shard, lines.data[start:ref.end])
+		start = ref.end
+	}
+	if cap(lines.data) > 4*kickBytes {
+		lines = lineQueue{} // let a burst's buffers go
+	}
+	w.spareL = lines
 	for _, e := range entries {
 		w.take(e)
 	}
@@ -167,24 +260,33 @@ func (w *Writer) flushQueued() {
 	}
 }
 
-// take converts e, remembers it and adds it to its shard's batch (a
-// batch grown to maxMessage is written at once).
+// take converts e, encodes and remembers its records and adds them to
+// their shards' batches.
 func (w *Writer) take(e Entry) {
 	w.buf = e.Records(w.buf[:0])
-	if w.opts.Memory != nil {
-		w.opts.Memory.Add(w.buf)
+	for i := range w.buf {
+		r := &w.buf[i]
+		w.line = appendRecordPayload(w.line[:0], r, &w.times, nil)
+		if w.opts.Memory != nil {
+			w.opts.Memory.keep(r, w.line)
+		}
+		if w.opts.Sink != nil {
+			w.batch(ShardOf(r.EventID), w.line)
+		}
 	}
+}
+
+// batch adds one encoded record to its shard's batch; a batch grown to
+// maxMessage is written at once.
+func (w *Writer) batch(shard int, line []byte) {
 	if w.opts.Sink == nil {
 		return
 	}
-	for i := range w.buf {
-		shard := ShardOf(w.buf[i].EventID)
-		sb := &w.shards[shard]
-		sb.data = append(appendRecordWith(sb.data, &w.buf[i], &w.times), '\n')
-		sb.records++
-		if len(sb.data) >= maxMessage {
-			w.write(shard)
-		}
+	sb := &w.shards[shard]
+	sb.data = append(append(sb.data, line...), '\n')
+	sb.records++
+	if len(sb.data) >= maxMessage {
+		w.write(shard)
 	}
 }
 

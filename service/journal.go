@@ -85,14 +85,14 @@ func (j *eventJournal) close() error {
 // to it did, and the notifications rendered.
 func (j *eventJournal) evaluated(m broker.Msg, ev *rules.Event, set *rules.Set, res *rules.Result) {
 	if j != nil {
-		j.w.Add(newEvaluatedEntry(m, ev, set, res, nil, &j.bound))
+		j.writeEvaluated(m, ev, set, res, nil)
 	}
 }
 
 // undecodable records an event that could not be decoded.
 func (j *eventJournal) undecodable(m broker.Msg, ev *rules.Event, err error) {
 	if j != nil {
-		j.w.Add(newEvaluatedEntry(m, ev, nil, nil, err, nil))
+		j.writeEvaluated(m, ev, nil, nil, err)
 	}
 }
 

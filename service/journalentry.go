@@ -2,9 +2,8 @@ package service
 
 import (
 	"slices"
-	"strings"
+	"sync"
 	"time"
-	"unicode/utf8"
 
 	"github.com/korelay/korelay/adapters/delivery"
 	"github.com/korelay/korelay/broker"
@@ -13,97 +12,58 @@ import (
 	"github.com/korelay/korelay/rules"
 )
 
-// previewBytes is how much of a payload the journal keeps.
-const previewBytes = 128
-
 func deliveryOf(m broker.Msg) journal.Delivery {
 	return journal.Delivery{Seq: m.Sequence, Attempt: m.NumDelivered, Replayed: m.Replayed}
 }
 
-// evaluatedEntry is an evaluated (or undecodable) event. It is made for
-// every event, so it holds little: its record's trigger, filled but for
-// the preview, which is kept as a slice of the payload until the record
-// is made, and the rules' result only when something matched or failed.
-type evaluatedEntry struct {
-	id       string
-	delivery journal.Delivery
-	done     time.Time // when it was evaluated
-	trig     journal.Trigger
-	preview  []byte // the payload's first previewBytes
-	set      *rules.Set
-	res      *rules.Result // nil: no rule matched or failed
-	err      error         // the event could not be decoded
-	cache    *boundCache   // the journal's
-	rule     [1]journal.RuleResult
-}
+// maxInlineResults is how many rule results and notifications of an
+// evaluated event's record are built without allocating.
+const maxInlineResults = 4
 
-// newEvaluatedEntry is the entry of event m, evaluated (res, by set) or
-// not decodable (err).
-func newEvaluatedEntry(m broker.Msg, ev *rules.Event, set *rules.Set, res *rules.Result, err error, cache *boundCache) *evaluatedEntry {
-	e := &evaluatedEntry{id: m.EventID, delivery: deliveryOf(m), done: time.Now(),
-		trig:    journal.Trigger{Source: string(ev.Source), Name: ev.Trigger, Received: ev.Time, Size: len(m.Data)},
-		preview: m.Data[:min(len(m.Data), previewBytes)], set: set, err: err, cache: cache}
+// writeEvaluated journals an evaluated event (res, by set) or one that
+// could not be decoded (err). The record is built on the stack and
+// encoded at once: this runs for every event.
+func (j *eventJournal) writeEvaluated(m broker.Msg, ev *rules.Event, set *rules.Set, res *rules.Result, err error) {
+	d := deliveryOf(m)
+	t := journal.Trigger{Source: string(ev.Source), Name: ev.Trigger, Received: ev.Time, Size: len(m.Data)}
 	if m.Subject != ev.Trigger {
-		e.trig.Subject = m.Subject
+		t.Subject = m.Subject
 	}
-	if res != nil && len(res.Matched)+len(res.Failures)+len(res.Notifications) > 0 {
-		r := *res
-		e.res = &r
-	}
-	return e
-}
-
-func (e *evaluatedEntry) Records(dst []journal.Record) []journal.Record {
-	rec := journal.Record{Kind: journal.KindEvaluated, EventID: e.id, Time: e.done, Delivery: &e.delivery,
-		Trigger: e.triggerOf()}
-	if e.err != nil {
-		rec.Error = e.err.Error()
-		return append(dst, rec)
-	}
-	rec.Rules = e.ruleResults()
-	if e.res != nil {
-		for i := range e.res.Notifications {
-			rec.Notifications = append(rec.Notifications, notificationOf(&e.res.Notifications[i]))
-		}
-	}
-	return append(dst, rec)
-}
-
-func (e *evaluatedEntry) triggerOf() *journal.Trigger {
-	t := &e.trig
-	switch p := e.preview; {
-	case !utf8.Valid(p):
-		t.Preview = strings.ToValidUTF8(string(p), "\uFFFD")
-	case len(p) < t.Size:
-		t.Preview = string(p) + "…" // one allocation
-	default:
-		t.Preview = string(p)
-	}
-	if r, ok := e.cronRule(); ok {
+	if r, ok := cronRule(set, ev); ok {
 		t.Schedule = scheduleText(r)
 	}
-	return t
+	rec := journal.Record{Kind: journal.KindEvaluated, EventID: m.EventID, Time: time.Now(), Delivery: &d, Trigger: &t}
+	var results [maxInlineResults]journal.RuleResult
+	var notes [maxInlineResults]journal.Notification
+	switch {
+	case err != nil:
+		rec.Error = err.Error()
+	default:
+		rec.Rules = ruleResults(results[:0], j.bound.bound(set, ev.Source, ev.Trigger), res)
+		if len(res.Notifications) > 0 {
+			rec.Notifications = notes[:0]
+		}
+		for i := range res.Notifications {
+			rec.Notifications = append(rec.Notifications, notificationOf(&res.Notifications[i]))
+		}
+	}
+	j.w.Write(&rec, m.Data)
 }
 
-func (e *evaluatedEntry) cronRule() (*rules.Rule, bool) {
-	if rules.Source(e.trig.Source) != rules.SourceCron || e.set == nil {
+// cronRule is the cron rule a cron event fired, if set has it.
+func cronRule(set *rules.Set, ev *rules.Event) (*rules.Rule, bool) {
+	if ev.Source != rules.SourceCron || set == nil {
 		return nil, false
 	}
-	r, ok := e.set.Rule(e.trig.Name)
+	r, ok := set.Rule(ev.Trigger)
 	return r, ok && r.Schedule != nil
 }
 
-// ruleResults says what each rule bound to the trigger did.
-func (e *evaluatedEntry) ruleResults() []journal.RuleResult {
-	bound := e.cache.bound(e.set, rules.Source(e.trig.Source), e.trig.Name)
+// ruleResults appends to out what each rule bound to the trigger did.
+func ruleResults(out []journal.RuleResult, bound []*rules.Rule, res *rules.Result) []journal.RuleResult {
 	if len(bound) == 0 {
 		return nil
 	}
-	var res rules.Result
-	if e.res != nil {
-		res = *e.res
-	}
-	out := e.rule[:0]
 	for _, r := range bound {
 		rr := journal.RuleResult{Rule: r.Name, Result: journal.ResultWhenFalse}
 		if slices.Contains(res.Matched, r.Name) {
@@ -131,9 +91,10 @@ func (e *evaluatedEntry) ruleResults() []journal.RuleResult {
 }
 
 // boundCache remembers the rules bound to each trigger of one rule set,
-// so the journal does not look through every rule for every event. Only
-// the journal's goroutine uses it.
+// so the journal does not look through every rule for every event. Safe
+// for concurrent use.
 type boundCache struct {
+	mu    sync.RWMutex
 	set   *rules.Set
 	rules map[boundKey][]*rules.Rule
 }
@@ -148,15 +109,21 @@ type boundKey struct {
 const maxBoundCache = 4096
 
 func (c *boundCache) bound(set *rules.Set, source rules.Source, trigger string) []*rules.Rule {
+	key := boundKey{source, trigger}
+	c.mu.RLock()
+	rs, ok := c.rules[key]
+	ok = ok && c.set == set
+	c.mu.RUnlock()
+	if ok {
+		return rs
+	}
+	rs = boundRules(set, source, trigger)
+	c.mu.Lock()
 	if c.set != set || len(c.rules) >= maxBoundCache {
 		c.set, c.rules = set, make(map[boundKey][]*rules.Rule)
 	}
-	key := boundKey{source, trigger}
-	rs, ok := c.rules[key]
-	if !ok {
-		rs = boundRules(set, source, trigger)
-		c.rules[key] = rs
-	}
+	c.rules[key] = rs
+	c.mu.Unlock()
 	return rs
 }
 
