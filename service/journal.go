@@ -99,7 +99,7 @@ func (j *eventJournal) undecodable(m broker.Msg, ev *rules.Event, err error) {
 // settled records delivery's outcomes for an event's notifications.
 func (j *eventJournal) settled(m broker.Msg, ns []rules.Notification, outs []delivery.Outcome) {
 	if j != nil {
-		j.w.Add(&settledEntry{id: m.EventID, delivery: deliveryOf(m), at: time.Now(), ns: ns, outs: outs})
+		j.writeSettled(m, ns, outs)
 	}
 }
 
@@ -154,7 +154,7 @@ func (j *eventJournal) interrupted(m broker.Msg, err error) {
 }
 
 // call records a Kore call (delivery.Options.OnCall).
-func (j *eventJournal) call(rec delivery.CallRecord) { j.w.Add(callEntry(rec)) }
+func (j *eventJournal) call(rec delivery.CallRecord) { j.writeCall(&rec) }
 
 // memory is the journal's memory of the latest events (nil: no journal).
 func (j *eventJournal) memory() *journal.Memory {

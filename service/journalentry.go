@@ -164,35 +164,30 @@ func dedupKey(key, eventID string) string {
 	return key
 }
 
-// settledEntry is delivery's outcomes for an event's notifications.
-type settledEntry struct {
-	id       string
-	delivery journal.Delivery
-	at       time.Time
-	ns       []rules.Notification
-	outs     []delivery.Outcome
-}
-
-func (e *settledEntry) Records(dst []journal.Record) []journal.Record {
-	rec := journal.Record{Kind: journal.KindSettled, EventID: e.id, Time: e.at, Delivery: &e.delivery,
-		Outcomes: make([]journal.Outcome, 0, len(e.outs))}
+// writeSettled journals delivery's outcomes for an event's notifications
+// ns, built on the stack and encoded at once.
+func (j *eventJournal) writeSettled(m broker.Msg, ns []rules.Notification, outs []delivery.Outcome) {
+	d := deliveryOf(m)
+	var room [maxInlineResults]journal.Outcome
+	rec := journal.Record{Kind: journal.KindSettled, EventID: m.EventID, Time: time.Now(), Delivery: &d,
+		Outcomes: room[:0]}
 	n := 0 // outcomes come in notification order
-	for i := range e.outs {
-		o := &e.outs[i]
-		for n < len(e.ns) && !sameNotification(&e.ns[n], o) {
+	for i := range outs {
+		o := &outs[i]
+		for n < len(ns) && !sameNotification(&ns[n], o) {
 			n++
 		}
 		idx := n
-		if n == len(e.ns) {
+		if n == len(ns) {
 			idx, n = -1, 0
 		}
 		out := outcomeOf(o, idx)
 		if idx >= 0 {
-			compactOutcome(&out, &e.ns[idx])
+			compactOutcome(&out, &ns[idx])
 		}
 		rec.Outcomes = append(rec.Outcomes, out)
 	}
-	return append(dst, rec)
+	j.w.Write(&rec, nil)
 }
 
 // compactOutcome leaves out of an outcome what its notification's record
@@ -220,20 +215,18 @@ func outcomeOf(o *delivery.Outcome, notification int) journal.Outcome {
 	return out
 }
 
-// callEntry is one Kore call; it yields a record for each event it carried.
-type callEntry delivery.CallRecord
-
-func (c callEntry) Records(dst []journal.Record) []journal.Record {
+// writeCall journals a Kore call: a record for each event it carried.
+func (j *eventJournal) writeCall(c *delivery.CallRecord) {
 	for _, it := range c.Items {
-		call := &journal.Call{Seq: c.Seq, Rule: it.Rule, Channel: c.Channel, Attempt: it.Attempt,
+		call := journal.Call{Seq: c.Seq, Rule: it.Rule, Channel: c.Channel, Attempt: it.Attempt,
 			Identities: it.Identities, CallIdentities: c.Identities, Code: c.Code, JobID: c.JobID,
 			Result: c.Result, RetryAfter: c.RetryAfter, Duration: c.Elapsed}
 		if c.Err != nil {
 			call.Error = c.Err.Error()
 		}
-		dst = append(dst, journal.Record{Kind: journal.KindCall, EventID: it.EventID, Time: c.Start, Call: call})
+		rec := journal.Record{Kind: journal.KindCall, EventID: it.EventID, Time: c.Start, Call: &call}
+		j.w.Write(&rec, nil)
 	}
-	return dst
 }
 
 // sample is the first journal.MaxSample identities, without a copy: the
