@@ -192,9 +192,7 @@ func TestE2EPermanentFailureIsDeadLetteredThenReplayed(t *testing.T) {
 		!strings.Contains(dl.Response, "bad identity") || dl.EventID == "" || dl.Subject != "incidents.web" {
 		t.Errorf("dead letter %+v: want reason permanent, channel slack, ann@example.com, Kore's answer, the event", dl)
 	}
-	if v, _ := e.metric("korelay_dead_letters_total", `rule="incident"`, `reason="permanent"`); v != 1 {
-		t.Errorf(`korelay_dead_letters_total{rule="incident",reason="permanent"} = %v, want 1`, v)
-	}
+	e.waitMetric("korelay_dead_letters_total", 1, `rule="incident"`, `reason="permanent"`)
 	if n := len(e.notifyCalls()); n != 0 {
 		t.Fatalf("Kore accepted %d calls before the replay", n)
 	}

@@ -431,6 +431,17 @@ func (e *e2e) metric(name string, labels ...string) (float64, bool) {
 	return metricValue(e.metrics(), name, labels...)
 }
 
+// waitMetric waits until name{labels} reads want: a counter may follow
+// what the test waited for (a dead letter is counted once stored).
+func (e *e2e) waitMetric(name string, want float64, labels ...string) {
+	e.t.Helper()
+	var got float64
+	eventually(e.t, e2eDeadline, func() bool {
+		got, _ = e.metric(name, labels...)
+		return got == want
+	}, func() string { return fmt.Sprintf("%s%v = %v, want %v", name, labels, got, want) })
+}
+
 func metricValue(page, name string, labels ...string) (float64, bool) {
 	for line := range strings.SplitSeq(page, "\n") {
 		if strings.HasPrefix(line, "#") {

@@ -99,9 +99,7 @@ rules:
 	if !strings.Contains(joined, "array") || !strings.Contains(joined, "string") {
 		t.Errorf("errors %q do not name the payload types (an array, a string)", joined)
 	}
-	if v, _ := e.metric("korelay_dead_letters_total", `rule="status"`, `reason="decode"`); v != 2 {
-		t.Errorf(`korelay_dead_letters_total{rule="status",reason="decode"} = %v, want 2`, v)
-	}
+	e.waitMetric("korelay_dead_letters_total", 2, `rule="status"`, `reason="decode"`)
 	if v, _ := e.metric("korelay_events_total", `source="nats"`, `outcome="failed"`); v != 2 {
 		t.Errorf(`korelay_events_total{source="nats",outcome="failed"} = %v, want 2`, v)
 	}
