@@ -329,3 +329,44 @@ func TestPreview(t *testing.T) {
 		}
 	}
 }
+
+// Write may be called from many goroutines while the memory is read;
+// Close writes every record written before it.
+func TestWriterWriteConcurrently(t *testing.T) {
+	sink := &fakeSink{}
+	mem := journal.NewMemory(50, nil)
+	w := journal.NewWriter(journal.WriterOptions{Sink: sink, Memory: mem, FlushEvery: time.Millisecond})
+	w.Start()
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Go(func() {
+			for i := range 500 {
+				rec := evaluated(fmt.Sprint("korelay-", g, "-", i), time.Now(), journal.RuleResult{Rule: "a", Result: journal.ResultMatched})
+				w.Write(&rec, []byte(`{"i": 1}`))
+			}
+		})
+	}
+	wg.Go(func() {
+		for range 200 {
+			_ = mem.Recent(10)
+			_ = mem.Records("korelay-1-1")
+			_ = mem.Matches()
+		}
+	})
+	wg.Wait()
+	if err := w.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, batches := range sink.writes {
+		for _, b := range batches {
+			n += len(b)
+		}
+	}
+	if n != 4000 {
+		t.Errorf("%d records written, want 4000", n)
+	}
+	if got := mem.Matches()["a"]; got[0] != 4000 {
+		t.Errorf("matches of a = %v, want 4000 in the hour", got)
+	}
+}

@@ -6,12 +6,9 @@ import (
 	"time"
 )
 
-// Entry is something korelay did, handed to the Writer as it was; the
-// Writer's goroutine turns it into Records, so the caller pays only for a
-// channel send. An Entry must not change after Add.
+// Entry is something korelay did that makes records (a Record is one).
 type Entry interface {
-	// Records appends the entry's records to dst. The Writer calls it
-	// once; the records may point into the entry.
+	// Records appends the entry's records to dst.
 	Records(dst []Record) []Record
 }
 
@@ -49,7 +46,8 @@ type WriterOptions struct {
 	Sink Sink
 	// Memory, if set, keeps the latest events for the status page.
 	Memory *Memory
-	// Buffer is how many entries may wait for the Writer's goroutine.
+	// Buffer is how many records may wait for the Writer's goroutine
+	// (and at most Buffer × 512 bytes of them).
 	Buffer int
 	// FlushEvery is the longest a record waits to be written.
 	FlushEvery time.Duration
@@ -58,30 +56,23 @@ type WriterOptions struct {
 	OnDrop func(reason string, records int)
 }
 
-// Writer takes entries and records from any goroutine without blocking
-// and writes them, batched, from its own. Start it, then Add or Write;
-// Close flushes.
+// Writer takes records from any goroutine without blocking and writes
+// them, batched, from its own. Start it, then Write; Close flushes.
 //
-// Add only appends to a list under a lock, and Write encodes its record
-// on the caller's goroutine and appends the line: the Writer's goroutine
-// sleeps until its next flush (FlushEvery) and then converts, remembers,
-// encodes and writes everything added meanwhile. Waking a goroutine per
-// entry cost more than the journal's own work when events arrive one at a
-// time.
+// Write encodes its record on the caller's goroutine, keeps it in Memory
+// and appends the line to a queue under a lock: the Writer's goroutine
+// sleeps until its next flush (FlushEvery), or until many lines wait, and
+// then batches and writes them. Waking a goroutine per record cost more
+// than the journal's own work when events arrive one at a time.
 type Writer struct {
 	opts   WriterOptions
 	mu     sync.Mutex
-	queued []Entry // added since the last flush
-	spare  []Entry // the list taken at the last flush, reused
 	lines  lineQueue
 	spareL lineQueue // the lines taken at the last flush, reused
 	stop   chan struct{}
 	done   chan struct{}
 	kick   chan struct{} // flush now: many lines wait
 	shards [Shards]shardBatch
-	buf    []Record
-	line   []byte // a record encoded by take
-	times  timeCache
 	// scratch are Write's encoding buffers.
 	scratch sync.Pool
 }
@@ -140,36 +131,16 @@ func NewWriter(opts WriterOptions) *Writer {
 // nor anything it points to is kept past the call, so a record of every
 // event costs no allocation. When r has a Trigger without a Preview,
 // payload (if any) is the event's body and the record gets its preview
-// (see PreviewBytes). When too many bytes already wait, r is dropped and
-// counted. It never blocks. A nil Writer does nothing.
+// (see PreviewBytes). When too many records already wait, r is dropped
+// and counted. It never blocks. A nil Writer does nothing.
 func (w *Writer) Write(r *Record, payload []byte) {
 	if w == nil {
 		return
 	}
 	sc := w.scratch.Get().(*scratch)
 	sc.buf = appendRecordPayload(sc.buf[:0], r, &sc.times, payload)
-	if w.opts.Memory != nil {
+	if w.queue(r, sc.buf) && w.opts.Memory != nil {
 		w.opts.Memory.keep(r, sc.buf)
-	}
-	if w.opts.Sink != nil {
-		w.mu.Lock()
-		q := &w.lines
-		full := len(q.data)+len(sc.buf) > w.opts.Buffer*bytesPerEntry
-		if !full {
-			q.data = append(q.data, sc.buf...)
-			q.refs = append(q.refs, lineRef{end: len(q.data), shard: ShardOf(r.EventID)})
-		}
-		kick := len(q.data) >= kickBytes
-		w.mu.Unlock()
-		if full {
-			w.opts.OnDrop(DropFull, 1)
-		}
-		if kick {
-			select {
-			case w.kick <- struct{}{}:
-			default:
-			}
-		}
 	}
 	if cap(sc.buf) > maxMessage {
 		sc.buf = nil
@@ -177,29 +148,50 @@ func (w *Writer) Write(r *Record, payload []byte) {
 	w.scratch.Put(sc)
 }
 
-// Add hands e to the Writer; when Buffer entries already wait, e is
-// dropped and counted. It never blocks. A nil Writer drops nothing and
-// does nothing.
+// queue hands line, r encoded, to the Writer's goroutine (with a Sink);
+// false when it was dropped.
+func (w *Writer) queue(r *Record, line []byte) bool {
+	if w.opts.Sink == nil {
+		return true
+	}
+	w.mu.Lock()
+	q := &w.lines
+	full := len(q.refs) >= w.opts.Buffer || len(q.data)+len(line) > w.opts.Buffer*bytesPerEntry
+	if !full {
+		q.data = append(q.data, line...)
+		q.refs = append(q.refs, lineRef{end: len(q.data), shard: ShardOf(r.EventID)})
+	}
+	kick := len(q.data) >= kickBytes
+	w.mu.Unlock()
+	if full {
+		w.opts.OnDrop(DropFull, 1)
+	}
+	if kick {
+		select {
+		case w.kick <- struct{}{}:
+		default:
+		}
+	}
+	return !full
+}
+
+// Add journals the records e makes (see Write). A nil Writer does
+// nothing.
 func (w *Writer) Add(e Entry) {
 	if w == nil {
 		return
 	}
-	w.mu.Lock()
-	full := len(w.queued) >= w.opts.Buffer
-	if !full {
-		w.queued = append(w.queued, e)
-	}
-	w.mu.Unlock()
-	if full {
-		w.opts.OnDrop(DropFull, 1)
+	recs := e.Records(nil)
+	for i := range recs {
+		w.Write(&recs[i], nil)
 	}
 }
 
 // Start runs the Writer's goroutine until Close.
 func (w *Writer) Start() { go w.run() }
 
-// Close writes what was added before it, waits for the sink until ctx
-// ends, and stops the Writer. Entries added later wait unwritten.
+// Close writes what was written before it, waits for the sink until ctx
+// ends, and stops the Writer. Records written later wait unwritten.
 func (w *Writer) Close(ctx context.Context) error {
 	close(w.stop)
 	select {
@@ -230,12 +222,10 @@ func (w *Writer) run() {
 	}
 }
 
-// flushQueued takes every entry added since the last flush, converts and
-// batches them, and writes every shard's batch.
+// flushQueued takes every line written since the last flush, batches
+// them, and writes every shard's batch.
 func (w *Writer) flushQueued() {
 	w.mu.Lock()
-	entries := w.queued
-	w.queued = w.spare[:0]
 	lines := w.lines
 	w.lines = lineQueue{data: w.spareL.data[:0], refs: w.spareL.refs[:0]}
 	w.mu.Unlock()
@@ -248,30 +238,9 @@ func (w *Writer) flushQueued() {
 		lines = lineQueue{} // let a burst's buffers go
 	}
 	w.spareL = lines
-	for _, e := range entries {
-		w.take(e)
-	}
-	clear(entries)
-	w.spare = entries
 	if w.opts.Sink != nil {
 		for i := range w.shards {
 			w.write(i)
-		}
-	}
-}
-
-// take converts e, encodes and remembers its records and adds them to
-// their shards' batches.
-func (w *Writer) take(e Entry) {
-	w.buf = e.Records(w.buf[:0])
-	for i := range w.buf {
-		r := &w.buf[i]
-		w.line = appendRecordPayload(w.line[:0], r, &w.times, nil)
-		if w.opts.Memory != nil {
-			w.opts.Memory.keep(r, w.line)
-		}
-		if w.opts.Sink != nil {
-			w.batch(ShardOf(r.EventID), w.line)
 		}
 	}
 }

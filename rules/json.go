@@ -85,10 +85,12 @@ func validJSON(data []byte) bool {
 
 // LazyJSON reports whether data may be left undecoded in Event.JSON, for
 // Evaluate to decode only what the rules read: a JSON document that
-// Evaluate reads exactly as DecodeJSON would. Anything else (not JSON, or
-// a lone surrogate escape) must be decoded with DecodeJSON.
+// Evaluate reads exactly as DecodeJSON would. Anything else (not JSON, a
+// lone surrogate escape, arrays and objects nested near the parser's
+// depth limit) must be decoded with DecodeJSON.
 func LazyJSON(data []byte) bool {
-	return validJSON(data) && !jsoncheck.SurrogateEscape(data)
+	return validJSON(data) && !jsoncheck.SurrogateEscape(data) &&
+		!jsoncheck.NestedDeeper(data, fastjson.MaxDepth-2)
 }
 
 // decodeStd decodes data with encoding/json, numbers kept exact.

@@ -108,11 +108,18 @@ rules:
     for_each: event.lines
     when: item.qty > 0 && event.open
     notify: {channel: slack, to: item.owner, text: "line"}
+  - name: daily
+    on: {webhook: orders}
+    when: event.kind == "note"
+    notify: {channel: slack, to: event.owner, text: "{{ .event.title }}"}
+    digest: {every: 1h, text: "{{ json . }}"}
 `)
 	for _, tc := range []struct{ rule, first, full string }{
 		{"paid", `{status:*}`, `{customer{email:*,name:*},id:*,ref:*,status:*}`},
 		{"always", `{owner:*}`, `{owner:*}`},
 		{"fan-out", `{lines:*,open:*}`, `{lines:*,open:*}`},
+		// A digest template reads the digest's items, not the event.
+		{"daily", `{kind:*}`, `{kind:*,owner:*,title:*}`},
 	} {
 		r, _ := s.Rule(tc.rule)
 		if first, full := needString(r.firstNeed), needString(r.need); first != tc.first || full != tc.full {
@@ -203,6 +210,7 @@ var lazyPayloads = []string{
 	`{"a\u00e9": 1, "caf\u00e9": {"x": "\u00e9"}, "status": "paid\ud83d\ude00", "customer": {"name": "\"q\"", "email": "e@example.com"}}`,
 	"{\"st\xffatus\": \"paid\", \"customer\": {\"email\": \"e@example.com\", \"name\": \"inv\xffalid\"}}",
 	"{\"k\xff\": 1, \"customer\": {\"email\": \"k@example.com\", \"name\": \"K\"}}",
+	`{"status": "paid", "deep": ` + strings.Repeat("[", 400) + `1` + strings.Repeat("]", 400) + `}`,
 	`[1, 2, 3]`,
 	`"just a string"`,
 	`42`,

@@ -19,9 +19,9 @@ import (
 const journalCloseTimeout = 3 * time.Second
 
 // eventJournal is the service's side of the delivery journal: each hook
-// hands the journal's Writer an entry holding what it was given, and the
-// Writer's goroutine turns it into records, so the pipeline pays a
-// channel send. A nil eventJournal (journal.enabled: false) does nothing.
+// builds its record on the stack and hands it to the journal's Writer,
+// which encodes it at once and batches it for its goroutine to write. A
+// nil eventJournal (journal.enabled: false) does nothing.
 type eventJournal struct {
 	w      *journal.Writer
 	closed sync.Once
@@ -115,7 +115,7 @@ func (j *eventJournal) held(n *rules.Notification, slot broker.HeldSlot) {
 	if n.Hold.Reason == rules.HoldDigest {
 		rec.Kind, rec.Held.Digest = journal.KindDigested, slot.String()
 	}
-	j.w.Add(rec)
+	j.w.Write(&rec, nil)
 }
 
 // released records what delivery did with an event's notifications held
@@ -130,9 +130,10 @@ func (j *eventJournal) released(slot broker.HeldSlot, outs []delivery.Outcome) {
 		if o.JobID != "" {
 			note += ", job " + o.JobID
 		}
-		j.w.Add(journal.Record{Kind: journal.KindReleased, EventID: o.EventID, Time: time.Now(),
+		rec := journal.Record{Kind: journal.KindReleased, EventID: o.EventID, Time: time.Now(),
 			Held: &journal.Held{Rule: o.Rule, Channel: o.Channel, Identities: len(o.Identities),
-				Sample: journal.Sample(o.Identities), Digest: digestOf(slot), Note: note}})
+				Sample: journal.Sample(o.Identities), Digest: digestOf(slot), Note: note}}
+		j.w.Write(&rec, nil)
 	}
 }
 
@@ -148,8 +149,9 @@ func digestOf(slot broker.HeldSlot) string {
 func (j *eventJournal) interrupted(m broker.Msg, err error) {
 	if j != nil {
 		d := deliveryOf(m)
-		j.w.Add(journal.Record{Kind: journal.KindInterrupted, EventID: m.EventID, Time: time.Now(),
-			Delivery: &d, Error: err.Error()})
+		rec := journal.Record{Kind: journal.KindInterrupted, EventID: m.EventID, Time: time.Now(),
+			Delivery: &d, Error: err.Error()}
+		j.w.Write(&rec, nil)
 	}
 }
 

@@ -3,6 +3,7 @@ package triggers
 import (
 	"fmt"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -106,5 +107,22 @@ func TestDecodeForRules(t *testing.T) {
 				t.Errorf("got  %#v\nwant %#v", got, want)
 			}
 		})
+	}
+}
+
+// A JSON body nested beyond what the decoder reads is refused, lazily or
+// not, as Decode refuses it.
+func TestDecodeForRulesRefusesWhatDecodeRefuses(t *testing.T) {
+	deep := []byte(`{"a": ` + strings.Repeat("[", 400) + "1" + strings.Repeat("]", 400) + `}`)
+	hdr := nats.Header{HeaderContentType: {"application/json"}}
+	_, want := Decode("e", WebhookSubject("orders"), hdr, deep, time.Now())
+	ev, err := DecodeForRules("e", WebhookSubject("orders"), hdr, deep, time.Now())
+	if want == nil || err == nil || err.Error() != want.Error() || ev.JSON != nil {
+		t.Errorf("DecodeForRules: %v (JSON left: %v); Decode: %v", err, ev.JSON != nil, want)
+	}
+	// Within the limit, the body is left to the rules.
+	ok := []byte(`{"a": ` + strings.Repeat("[", 200) + "1" + strings.Repeat("]", 200) + `}`)
+	if ev, err := DecodeForRules("e", WebhookSubject("orders"), hdr, ok, time.Now()); err != nil || ev.JSON == nil {
+		t.Errorf("200 deep: %v, JSON left %v", err, ev.JSON != nil)
 	}
 }

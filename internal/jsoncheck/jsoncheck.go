@@ -46,3 +46,29 @@ func SurrogateEscape(data []byte) bool {
 	}
 	return false
 }
+
+// NestedDeeper reports whether arrays and objects in data nest more than
+// depth deep (brackets in strings do not count). fastjson's parser
+// refuses a document nesting values more than fastjson.MaxDepth deep,
+// which its validator accepts.
+func NestedDeeper(data []byte, depth int) bool {
+	in, esc, d := false, false, 0
+	for _, c := range data {
+		switch {
+		case esc:
+			esc = false
+		case in && c == '\\':
+			esc = true
+		case c == '"':
+			in = !in
+		case in:
+		case c == '[' || c == '{':
+			if d++; d > depth {
+				return true
+			}
+		case c == ']' || c == '}':
+			d--
+		}
+	}
+	return false
+}

@@ -1,6 +1,9 @@
 package jsoncheck
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 func TestChecks(t *testing.T) {
 	tests := []struct {
@@ -22,6 +25,27 @@ func TestChecks(t *testing.T) {
 		}
 		if got := SurrogateEscape([]byte(tt.doc)); got != tt.surrogate {
 			t.Errorf("SurrogateEscape(%q) = %v, want %v", tt.doc, got, tt.surrogate)
+		}
+	}
+}
+
+func TestNestedDeeper(t *testing.T) {
+	deep := func(n int) string { return strings.Repeat("[", n) + "1" + strings.Repeat("]", n) }
+	for _, tc := range []struct {
+		data  string
+		depth int
+		want  bool
+	}{
+		{`{"a": [1, {"b": 2}]}`, 3, false},
+		{`{"a": [1, {"b": 2}]}`, 2, true},
+		{`{"a": "[[[[[[[[[["}`, 2, false},
+		{`{"a": "\"[[[[["}`, 1, false},
+		{`[] [] []`, 1, false},
+		{deep(300), 299, true},
+		{deep(299), 299, false},
+	} {
+		if got := NestedDeeper([]byte(tc.data), tc.depth); got != tc.want {
+			t.Errorf("NestedDeeper(%.40q, %d) = %v, want %v", tc.data, tc.depth, got, tc.want)
 		}
 	}
 }
