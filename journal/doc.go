@@ -2,10 +2,9 @@
 // event, written off the hot path so that `korelay explain` and the status
 // page can tell an event's story afterwards.
 //
-// korelay hands Records (Writer.Write, encoded at once on the caller's
-// goroutine: the record of every evaluated event) or Entries (Writer.Add,
-// turned into records later) to a Writer, which never blocks the caller: a
-// full buffer drops the record and counts it. The Writer keeps the latest
+// korelay hands Records to a Writer (Writer.Write), which encodes each at
+// once on the caller's goroutine and never blocks it: a full buffer drops
+// the record and counts it. The Writer keeps the latest
 // events in a Memory (encoded, for the status page's recent events and
 // rule match counts), and, in batches from a goroutine of its own,
 // publishes them to the journal stream (StreamName), bounded by age and
