@@ -89,8 +89,11 @@ func validJSON(data []byte) bool {
 // lone surrogate escape, arrays and objects nested near the parser's
 // depth limit) must be decoded with DecodeJSON.
 func LazyJSON(data []byte) bool {
-	return validJSON(data) && !jsoncheck.SurrogateEscape(data) &&
-		!jsoncheck.NestedDeeper(data, fastjson.MaxDepth-2)
+	if fastjson.ValidateBytes(data) != nil || jsoncheck.SurrogateEscape(data) {
+		return false
+	}
+	control, deep := jsoncheck.Scan(data, fastjson.MaxDepth-2)
+	return !control && !deep
 }
 
 // decodeStd decodes data with encoding/json, numbers kept exact.

@@ -47,11 +47,11 @@ func SurrogateEscape(data []byte) bool {
 	return false
 }
 
-// NestedDeeper reports whether arrays and objects in data nest more than
-// depth deep (brackets in strings do not count). fastjson's parser
-// refuses a document nesting values more than fastjson.MaxDepth deep,
-// which its validator accepts.
-func NestedDeeper(data []byte, depth int) bool {
+// Scan is ControlInString, and whether arrays and objects in data nest
+// more than depth deep (brackets in strings do not count), in one pass
+// over data. fastjson's parser refuses a document nesting values more
+// than fastjson.MaxDepth deep, which its validator accepts.
+func Scan(data []byte, depth int) (control, deeper bool) {
 	in, esc, d := false, false, 0
 	for _, c := range data {
 		switch {
@@ -62,13 +62,16 @@ func NestedDeeper(data []byte, depth int) bool {
 		case c == '"':
 			in = !in
 		case in:
+			if c < 0x20 {
+				control = true
+			}
 		case c == '[' || c == '{':
 			if d++; d > depth {
-				return true
+				deeper = true
 			}
 		case c == ']' || c == '}':
 			d--
 		}
 	}
-	return false
+	return control, deeper
 }

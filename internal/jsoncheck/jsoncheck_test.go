@@ -29,7 +29,7 @@ func TestChecks(t *testing.T) {
 	}
 }
 
-func TestNestedDeeper(t *testing.T) {
+func TestScanNesting(t *testing.T) {
 	deep := func(n int) string { return strings.Repeat("[", n) + "1" + strings.Repeat("]", n) }
 	for _, tc := range []struct {
 		data  string
@@ -44,8 +44,17 @@ func TestNestedDeeper(t *testing.T) {
 		{deep(300), 299, true},
 		{deep(299), 299, false},
 	} {
-		if got := NestedDeeper([]byte(tc.data), tc.depth); got != tc.want {
-			t.Errorf("NestedDeeper(%.40q, %d) = %v, want %v", tc.data, tc.depth, got, tc.want)
+		if _, got := Scan([]byte(tc.data), tc.depth); got != tc.want {
+			t.Errorf("Scan(%.40q, %d) nests deeper: %v, want %v", tc.data, tc.depth, got, tc.want)
+		}
+	}
+}
+
+// Scan finds the control characters ControlInString finds.
+func TestScanAgrees(t *testing.T) {
+	for _, doc := range []string{`{"a": "x` + "\t" + `y", "b": [[1]]}`, `[[["\"[["]]]`, `{"a": "\\"}`, "", `"` + "\x01" + `"`, `{"a": "b"}`} {
+		if control, _ := Scan([]byte(doc), 2); control != ControlInString([]byte(doc)) {
+			t.Errorf("Scan(%q) finds a control character: %v", doc, control)
 		}
 	}
 }
