@@ -86,6 +86,22 @@ func startCluster(t *testing.T) *natsCluster {
 		}
 		return false
 	}, func() string { return "the meta leader does not see all three peers online" })
+	// Even then a peer can still read as offline to a leader for a moment
+	// (seen on CI: "no suitable peers for placement, peer offline"): the
+	// cluster is ready once it places a stream of three replicas.
+	var probeErr error
+	eventually(t, 20*time.Second, func() bool {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		_, probeErr = js.CreateStream(ctx, jetstream.StreamConfig{Name: "PLACEMENT_PROBE", Subjects: []string{"probe.placement"},
+			Replicas: 3, Storage: jetstream.MemoryStorage})
+		return probeErr == nil
+	}, func() string { return fmt.Sprintf("a stream of three replicas cannot be placed: %v", probeErr) })
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := js.DeleteStream(ctx, "PLACEMENT_PROBE"); err != nil {
+		t.Fatalf("delete the placement probe: %v", err)
+	}
 	return c
 }
 
