@@ -115,3 +115,16 @@ func FuzzParseAckReply(f *testing.F) {
 		}
 	})
 }
+
+// Reading a delivery's reply subject allocates nothing, and its event id
+// one string: every delivery does both.
+func TestDeliveryReadingAllocations(t *testing.T) {
+	reply := "$JS.ACK.KORELAY.korelay.1.123456.123456.1700000000000000000.0"
+	var meta ackMeta
+	if n := testing.AllocsPerRun(100, func() { meta, _ = parseAckReply(reply) }); n != 0 {
+		t.Errorf("parseAckReply allocates %.1f times, want 0", n)
+	}
+	if n := testing.AllocsPerRun(100, func() { _ = eventIDOf(meta.stream, meta.seq) }); n != 1 {
+		t.Errorf("eventIDOf allocates %.1f times, want 1", n)
+	}
+}

@@ -329,3 +329,32 @@ func FuzzLazyEvaluate(f *testing.F) {
 		checkLazyEvaluate(t, s, lazyTriggers[int(trigger)%len(lazyTriggers)], data)
 	})
 }
+
+// An event that matches no rule is evaluated allocating only what expr's
+// reading of a map member costs (it copies the element through
+// reflection), once the decoder's maps and strings are warm: the event
+// stays on the caller's stack, and only the fields its rules' conditions
+// read are decoded, into reused maps.
+func TestLazyNoMatchAllocatesLittle(t *testing.T) {
+	if raceEnabled {
+		t.Skip("the race detector's sync.Pool drops states and decoders")
+	}
+	s := mustLoad(t, `
+rules:
+  - name: paid
+    on: {nats: "orders.*.created"}
+    when: event.status == "paid"
+    notify: {channel: slack, to: event.customer.email, text: "Hi {{ .event.customer.name }}"}
+`)
+	data := []byte(`{"id": 1000000000000000001, "status": "pending", "customer": {"name": "Ann", "email": "a@example.com"}, "items": [1, 2, 3]}`)
+	eval := func() {
+		ev := Event{ID: "korelay-1", Source: SourceNATS, Trigger: "orders.eu.created", JSON: data}
+		if res := s.Evaluate(&ev); len(res.Matched) != 0 {
+			t.Fatalf("matched %v", res.Matched)
+		}
+	}
+	eval()
+	if n := testing.AllocsPerRun(100, eval); n > 1 {
+		t.Errorf("evaluating an event that matches nothing allocates %.1f times, want at most 1 (expr's event.status)", n)
+	}
+}
