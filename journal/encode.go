@@ -9,13 +9,10 @@ import (
 
 // appendRecord appends r as one line of JSON (what encoding/json would
 // decode into a Record), without reflection: the Writer encodes every
-// record korelay journals, so this is on the journal's busy path.
-func appendRecord(b []byte, r *Record) []byte { return appendRecordPayload(b, r, nil, nil) }
-
-// appendRecordPayload is appendRecord formatting times with tc (nil:
-// none) and, when r has a Trigger without a Preview, writing payload's
-// preview (see PreviewBytes).
-func appendRecordPayload(b []byte, r *Record, tc *timeCache, payload []byte) []byte {
+// record korelay journals, so this is on the journal's busy path. Times
+// are formatted with tc (nil: each whole); when r has a Trigger without a
+// Preview, payload's preview is written (see PreviewBytes).
+func appendRecord(b []byte, r *Record, tc *timeCache, payload []byte) []byte {
 	e := encoder{b: b, times: tc, payload: payload}
 	e.open()
 	e.str("kind", string(r.Kind))

@@ -30,7 +30,7 @@ func TestAppendRecordRoundTrips(t *testing.T) {
 		{Kind: KindInterrupted, EventID: "e", Time: t0, Error: "closed"},
 	}
 	for _, want := range recs {
-		line := appendRecord(nil, &want)
+		line := appendRecord(nil, &want, nil, nil)
 		var got Record
 		if err := json.Unmarshal(line, &got); err != nil {
 			t.Fatalf("%s: %v", line, err)
@@ -65,7 +65,7 @@ func BenchmarkAppendRecord(b *testing.B) {
 	var buf []byte
 	var tc timeCache
 	for b.Loop() {
-		buf = appendRecordPayload(buf[:0], &r, &tc, nil)
+		buf = appendRecord(buf[:0], &r, &tc, nil)
 	}
 }
 
@@ -100,7 +100,7 @@ func FuzzPreview(f *testing.F) {
 	f.Fuzz(func(t *testing.T, payload []byte) {
 		r := Record{Kind: KindEvaluated, EventID: "e", Trigger: &Trigger{Source: "nats", Name: "a", Size: len(payload)}}
 		var back Record
-		if err := json.Unmarshal(appendRecordPayload(nil, &r, nil, payload), &back); err != nil {
+		if err := json.Unmarshal(appendRecord(nil, &r, nil, payload), &back); err != nil {
 			t.Fatal(err)
 		}
 		if want := Preview(payload); back.Trigger.Preview != want {

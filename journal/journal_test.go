@@ -51,6 +51,17 @@ func (s *fakeSink) Write(shard, n int, data []byte) error {
 
 func (s *fakeSink) Flush(context.Context) error { return nil }
 
+// write hands rec to w.
+func write(w *journal.Writer, rec journal.Record) { w.Write(&rec, nil) }
+
+// remember keeps recs in m, as a Writer that stores nothing else does.
+func remember(m *journal.Memory, recs ...journal.Record) {
+	w := journal.NewWriter(journal.WriterOptions{Memory: m})
+	for _, rec := range recs {
+		write(w, rec)
+	}
+}
+
 func evaluated(id string, at time.Time, rules ...journal.RuleResult) journal.Record {
 	return journal.Record{Kind: journal.KindEvaluated, EventID: id, Time: at,
 		Delivery: &journal.Delivery{Seq: 7, Attempt: 1},
@@ -68,7 +79,7 @@ func TestWriterBatchesPerShard(t *testing.T) {
 	counts := map[int]int{}
 	for i := range 200 {
 		id := fmt.Sprint("korelay-", i%100)
-		w.Add(evaluated(id, now))
+		write(w, evaluated(id, now))
 		counts[journal.ShardOf(id)]++
 	}
 	if err := w.Close(context.Background()); err != nil {
@@ -92,7 +103,7 @@ func TestWriterDropsAndCounts(t *testing.T) {
 	onDrop := func(reason string, n int) { mu.Lock(); dropped[reason] += n; mu.Unlock() }
 	w := journal.NewWriter(journal.WriterOptions{Sink: &fakeSink{fail: true}, Buffer: 2, OnDrop: onDrop})
 	for range 5 { // not started: the buffer of 2 fills
-		w.Add(evaluated("e-1", time.Now()))
+		write(w, evaluated("e-1", time.Now()))
 	}
 	w.Start()
 	if err := w.Close(context.Background()); err != nil {
@@ -133,8 +144,8 @@ func TestMemoryKeepsTheLatestEvents(t *testing.T) {
 	now := time.Now()
 	m := journal.NewMemory(3, func() time.Time { return now })
 	for i := range 5 {
-		m.Add([]journal.Record{evaluated(fmt.Sprint("e-", i), now,
-			journal.RuleResult{Rule: "a", Result: journal.ResultMatched})}) // no notifications: nothing to send
+		remember(m, evaluated(fmt.Sprint("e-", i), now,
+			journal.RuleResult{Rule: "a", Result: journal.ResultMatched})) // no notifications: nothing to send
 	}
 	var ids []string
 	for _, s := range m.Recent(10) {
@@ -161,7 +172,7 @@ func TestMemoryReusesTheForgottenEventsRoom(t *testing.T) {
 	m := journal.NewMemory(2, func() time.Time { return now })
 	add := func(id string, n int) {
 		for i := range n {
-			m.Add([]journal.Record{{Kind: journal.KindCall, EventID: id, Time: now.Add(time.Duration(i))}})
+			remember(m, journal.Record{Kind: journal.KindCall, EventID: id, Time: now.Add(time.Duration(i))})
 		}
 	}
 	add("a", 3)
@@ -209,9 +220,9 @@ func TestStreamRoundTrip(t *testing.T) {
 	w.Start()
 	ids := []string{"korelay-1", "core.weird id>", "korelay-2"}
 	for _, id := range ids {
-		w.Add(evaluated(id, time.Now()))
+		write(w, evaluated(id, time.Now()))
 	}
-	w.Add(evaluated("korelay-1", time.Now()))
+	write(w, evaluated("korelay-1", time.Now()))
 	if err := w.Close(ctx); err != nil {
 		t.Fatal(err)
 	}

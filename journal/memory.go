@@ -84,17 +84,9 @@ func NewMemory(events int, now func() time.Time) *Memory {
 		matches: make(map[string]*minuteCounts), now: now}
 }
 
-// Add keeps recs and counts the rules they say matched.
-func (m *Memory) Add(recs []Record) {
-	var line []byte
-	for i := range recs {
-		line = appendRecord(line[:0], &recs[i])
-		m.keep(&recs[i], line)
-	}
-}
-
 // keep keeps r, encoded as line (without its newline), and counts the
-// rules it says matched. Neither is kept past the call.
+// rules it says matched (Writer.Write calls it). Neither is kept past the
+// call.
 func (m *Memory) keep(r *Record, line []byte) {
 	m.mu.Lock()
 	defer m.mu.Unlock()

@@ -65,10 +65,6 @@ type Record struct {
 	Error string `json:"error,omitempty"`
 }
 
-// Records makes a Record an Entry of its own: issue a record that needs no
-// conversion with Writer.Add(rec).
-func (r Record) Records(dst []Record) []Record { return append(dst, r) }
-
 // Delivery identifies one delivery of an event: the stream sequence of the
 // message (a replay has a new one) and its delivery count.
 type Delivery struct {

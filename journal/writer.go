@@ -6,12 +6,6 @@ import (
 	"time"
 )
 
-// Entry is something korelay did that makes records (a Record is one).
-type Entry interface {
-	// Records appends the entry's records to dst.
-	Records(dst []Record) []Record
-}
-
 // Sink stores a batch of records of one shard (JSON Lines, see ShardOf)
 // without waiting for the store; it reports what it could not store
 // through its own error callback. StreamSink is the JetStream one.
@@ -138,7 +132,7 @@ func (w *Writer) Write(r *Record, payload []byte) {
 		return
 	}
 	sc := w.scratch.Get().(*scratch)
-	sc.buf = appendRecordPayload(sc.buf[:0], r, &sc.times, payload)
+	sc.buf = appendRecord(sc.buf[:0], r, &sc.times, payload)
 	if w.queue(r, sc.buf) && w.opts.Memory != nil {
 		w.opts.Memory.keep(r, sc.buf)
 	}
@@ -173,18 +167,6 @@ func (w *Writer) queue(r *Record, line []byte) bool {
 		}
 	}
 	return !full
-}
-
-// Add journals the records e makes (see Write). A nil Writer does
-// nothing.
-func (w *Writer) Add(e Entry) {
-	if w == nil {
-		return
-	}
-	recs := e.Records(nil)
-	for i := range recs {
-		w.Write(&recs[i], nil)
-	}
 }
 
 // Start runs the Writer's goroutine until Close.

@@ -27,17 +27,22 @@ func (n *need) add(path []string) {
 		if n.all {
 			return
 		}
+		n = n.child(k)
+	}
+	n.all, n.keys = true, nil
+}
+
+// child returns what n needs of key k, made empty when n needs none yet.
+func (n *need) child(k string) *need {
+	c := n.keys[k]
+	if c == nil {
 		if n.keys == nil {
 			n.keys = make(map[string]*need)
 		}
-		c := n.keys[k]
-		if c == nil {
-			c = &need{}
-			n.keys[k] = c
-		}
-		n = c
+		c = &need{}
+		n.keys[k] = c
 	}
-	n.all, n.keys = true, nil
+	return c
 }
 
 // merge adds everything o needs to n.
@@ -48,15 +53,7 @@ func (n *need) merge(o *need) {
 		n.all, n.keys = true, nil
 	default:
 		for k, oc := range o.keys {
-			if n.keys == nil {
-				n.keys = make(map[string]*need)
-			}
-			c := n.keys[k]
-			if c == nil {
-				c = &need{}
-				n.keys[k] = c
-			}
-			c.merge(oc)
+			n.child(k).merge(oc)
 		}
 	}
 }
@@ -76,15 +73,6 @@ func (n *need) covers(o *need) bool {
 		}
 	}
 	return true
-}
-
-// union returns a need of everything the needs read.
-func union(needs ...*need) *need {
-	u := &need{}
-	for _, n := range needs {
-		u.merge(n)
-	}
-	return u
 }
 
 // exprNeed returns what an expression reads of event.

@@ -35,10 +35,9 @@ func (j *eventJournal) writeEvaluated(m broker.Msg, ev *rules.Event, set *rules.
 	rec := journal.Record{Kind: journal.KindEvaluated, EventID: m.EventID, Time: time.Now(), Delivery: &d, Trigger: &t}
 	var results [maxInlineResults]journal.RuleResult
 	var notes [maxInlineResults]journal.Notification
-	switch {
-	case err != nil:
+	if err != nil {
 		rec.Error = err.Error()
-	default:
+	} else {
 		rec.Rules = ruleResults(results[:0], j.bound.bound(set, ev.Source, ev.Trigger), res)
 		if len(res.Notifications) > 0 {
 			rec.Notifications = notes[:0]

@@ -69,11 +69,12 @@ func decode(id, subject string, hdr nats.Header, data []byte, received time.Time
 		ev.Source, ev.Trigger = rules.SourceNATS, subject
 		ev.Headers = plainHeaders(hdr)
 	}
-	if mt := MediaType(contentType); lazy && (mt == "" || isJSON(mt)) && rules.LazyJSON(data) {
+	mediaType := MediaType(contentType)
+	if lazy && (mediaType == "" || isJSON(mediaType)) && rules.LazyJSON(data) {
 		ev.JSON = data
 		return ev, nil
 	}
-	payload, err := DecodeBody(contentType, data)
+	payload, err := decodeMedia(mediaType, data)
 	if err != nil {
 		return ev, fmt.Errorf("event %s on %s: %w", id, subject, err)
 	}
@@ -86,7 +87,12 @@ func decode(id, subject string, hdr nats.Header, data []byte, received time.Time
 // string. A NATS message (contentType "") that is not valid JSON is kept as
 // a string.
 func DecodeBody(contentType string, data []byte) (any, error) {
-	switch mediaType := MediaType(contentType); {
+	return decodeMedia(MediaType(contentType), data)
+}
+
+// decodeMedia is DecodeBody of a media type (MediaType's reading).
+func decodeMedia(mediaType string, data []byte) (any, error) {
+	switch {
 	case mediaType == "":
 		if v, err := rules.DecodeJSON(data); err == nil {
 			return v, nil

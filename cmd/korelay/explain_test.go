@@ -72,8 +72,8 @@ func writeJournal(t *testing.T, dataDir string, recs []journal.Record) {
 	}
 	w := journal.NewWriter(journal.WriterOptions{Sink: sink})
 	w.Start()
-	for _, r := range recs {
-		w.Add(r)
+	for i := range recs {
+		w.Write(&recs[i], nil)
 	}
 	if err := w.Close(context.Background()); err != nil {
 		t.Fatal(err)

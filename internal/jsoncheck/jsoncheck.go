@@ -8,26 +8,15 @@ package jsoncheck
 
 import (
 	"bytes"
+	"math"
 	"strings"
 )
 
 // ControlInString reports whether a string in data holds a raw control
 // character, which JSON forbids.
 func ControlInString(data []byte) bool {
-	in, esc := false, false
-	for _, c := range data {
-		switch {
-		case esc:
-			esc = false
-		case in && c == '\\':
-			esc = true
-		case c == '"':
-			in = !in
-		case in && c < 0x20:
-			return true
-		}
-	}
-	return false
+	control, _ := Scan(data, math.MaxInt)
+	return control
 }
 
 // SurrogateEscape reports whether data holds a \uD800-\uDFFF escape. It
