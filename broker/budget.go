@@ -29,8 +29,9 @@ const (
 	// leaseHorizon is how far ahead a lease reaches: a replica asks the
 	// bucket about that often while it has work, not once per call.
 	leaseHorizon = 250 * time.Millisecond
-	// maxLease bounds the tokens of one lease (a budget far above Kore's).
-	maxLease = 4096
+	// maxLease bounds the tokens of one lease: a quarter second at 262,144
+	// calls a second, far beyond any Kore budget.
+	maxLease = 1 << 16
 	// minGrace is the least time a leased token stays usable after its
 	// slot, so a dispatcher that is a little late does not lose it.
 	minGrace = 25 * time.Millisecond
@@ -75,8 +76,10 @@ type BudgetOptions struct {
 // replica leases the tokens of the next quarter second at once with one
 // compare-and-swap, each token bound to its own time slot, and spends them
 // locally: a call costs no round trip, and a token unused shortly after its
-// slot is forfeited, so a replica that dies strands at most one lease. A
-// pause (Retry-After) is a key of its own that every replica watches.
+// slot is forfeited. While a lease runs low the replica leases the next
+// one in the background, so no call waits for the bucket while work keeps
+// coming, and a replica that dies strands at most two leases. A pause
+// (Retry-After) is a key of its own that every replica watches.
 type SharedBudget struct {
 	kv      jetstream.KeyValue
 	opts    BudgetOptions
@@ -85,12 +88,17 @@ type SharedBudget struct {
 	grace   time.Duration
 	watcher jetstream.KeyWatcher
 
-	mu     sync.Mutex
-	lease  lease
-	empty  time.Time // the fleet has no token before this (last lease refused)
-	pause  time.Time // the fleet's pause, as last watched
-	usage  Usage
-	closed bool
+	mu    sync.Mutex
+	lease lease // being spent
+	next  lease // leased ahead, spent once lease is; n == 0: none
+	// fetching says an exchange with the bucket is under way; fetched is
+	// broadcast when it ends.
+	fetching bool
+	fetched  sync.Cond
+	empty    time.Time // no lease before this (the last was refused or failed)
+	pause    time.Time // the fleet's pause, as last watched
+	usage    Usage
+	closed   bool
 	// seen is usage and pause as Usage reports them, so that a status
 	// page or a metrics scrape never waits for a renewal's round trips
 	// under mu.
@@ -121,6 +129,24 @@ func (l *lease) slot(i int) time.Time {
 	return l.start.Add(time.Duration(max(0, i-l.burst+1)) * l.interval)
 }
 
+// perSlot calls add once for each window slot of the given size that the
+// lease's tokens fall in, in order, with the slot's start (unix ns) and how
+// many tokens it holds: a lease of thousands of tokens costs a few calls.
+func (l *lease) perSlot(size time.Duration, add func(at int64, k int)) {
+	for i := 0; i < l.n; {
+		from := l.slot(i).Truncate(size)
+		j := l.n // the first token past this slot
+		if l.interval > 0 {
+			// Token j ≥ burst sits at start + (j-burst+1)·interval; the
+			// first of them at or after the slot's end starts the next.
+			ahead := from.Add(size).Sub(l.start)
+			j = min(l.n, max(i+1, int((ahead+l.interval-1)/l.interval)+l.burst-1))
+		}
+		add(from.UnixNano(), j-i)
+		i = j
+	}
+}
+
 // NewSharedBudget creates or opens the budget bucket on js and starts
 // watching the fleet's pause. Close it when done.
 func NewSharedBudget(ctx context.Context, js jetstream.JetStream, opts BudgetOptions) (*SharedBudget, error) {
@@ -139,18 +165,25 @@ func NewSharedBudget(ctx context.Context, js jetstream.JetStream, opts BudgetOpt
 		return nil, fmt.Errorf("budget bucket %s: %w", opts.Bucket, err)
 	}
 	b := &SharedBudget{kv: kv, opts: opts, grace: minGrace}
+	b.fetched.L = &b.mu
 	if opts.PerMinute > 0 {
 		b.rate = float64(opts.PerMinute) / 60
-		b.every = time.Duration(float64(time.Second) / b.rate)
+		b.every = max(time.Duration(float64(time.Second)/b.rate), 1)
 		// Between minGrace and half the windows' margin: a token used late
 		// must still fall in the window its slot was counted in.
 		b.grace = min(max(b.every/2, minGrace), budgetMargin/2)
 	}
 	b.usage.PerMinute, b.usage.PerHour = opts.PerMinute, opts.PerHour
-	b.noteUsage()
+	// The watcher follows the pause from now on; read it once here too,
+	// so the first lease cannot run ahead of the watcher's first value.
 	if b.watcher, err = kv.Watch(ctx, budgetKeyPause); err != nil {
 		return nil, fmt.Errorf("budget bucket %s: watch the pause: %w", opts.Bucket, err)
 	}
+	if b.pause, err = b.readPause(ctx); err != nil {
+		_ = b.watcher.Stop()
+		return nil, fmt.Errorf("budget bucket %s: %w", opts.Bucket, err)
+	}
+	b.noteUsage()
 	go b.watchPause()
 	return b, nil
 }
@@ -182,42 +215,60 @@ func (b *SharedBudget) watchPause() {
 	}
 }
 
-// Reserve spends one call at now from the replica's lease, leasing anew
-// from the bucket when the lease is spent. It reports false, and when to
-// ask again, while the fleet is paused or out of budget.
+// Reserve spends one call at now from the replica's lease. It moves on to
+// the lease taken ahead when this one is spent, and waits for the bucket
+// only when neither has a token left. It reports false, and when to ask
+// again, while the fleet is paused or out of budget.
 func (b *SharedBudget) Reserve(now time.Time) (bool, time.Time) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if b.closed {
-		return false, now.Add(budgetRetry)
-	}
-	if now.Before(b.pause) {
-		return false, b.pause
-	}
-	if ok, at := b.spend(now); ok || !at.IsZero() {
-		return ok, at
-	}
-	if now.Before(b.empty) {
-		return false, b.empty // other replicas can only spend, never add
-	}
-	retryAt, err := b.renew(now)
-	if err != nil {
-		if b.opts.OnError != nil {
-			b.opts.OnError(err)
+	for {
+		if b.closed {
+			return false, now.Add(budgetRetry)
 		}
-		return false, now.Add(budgetRetry)
+		if now.Before(b.pause) {
+			return false, b.pause
+		}
+		ok, at := b.spend(now)
+		switch {
+		case ok:
+			b.leaseAhead(now)
+			return true, now
+		case !at.IsZero():
+			return false, at
+		case b.next.n > 0:
+			b.lease, b.next = b.next, lease{}
+		case b.fetching:
+			b.fetched.Wait()
+		case now.Before(b.empty):
+			return false, b.empty // other replicas can only spend, never add
+		default:
+			b.fetching = true
+			b.mu.Unlock()
+			r := b.exchange(now)
+			b.mu.Lock()
+			b.install(r)
+		}
 	}
-	if !retryAt.IsZero() {
-		b.empty = retryAt
-		return false, retryAt
+}
+
+// leaseAhead starts leasing the next tokens in the background once the
+// lease has less than half the horizon left, so that the dispatcher does
+// not wait for the bucket's round trips when it is spent. The caller holds
+// b.mu.
+func (b *SharedBudget) leaseAhead(now time.Time) {
+	l := &b.lease
+	if b.rate == 0 || b.fetching || b.next.n > 0 || b.closed || now.Before(b.empty) ||
+		(l.next < l.n && l.slot(l.n-1).Sub(now) > leaseHorizon/2) {
+		return
 	}
-	if now.Before(b.pause) {
-		return false, b.pause
-	}
-	if ok, at := b.spend(now); ok || !at.IsZero() {
-		return ok, at
-	}
-	return false, now.Add(budgetRetry)
+	b.fetching = true
+	go func() {
+		r := b.exchange(now)
+		b.mu.Lock()
+		defer b.mu.Unlock()
+		b.install(r)
+	}()
 }
 
 // spend takes the lease's next token if its slot has come, skipping the
@@ -245,33 +296,40 @@ func (b *SharedBudget) spend(now time.Time) (bool, time.Time) {
 	return false, time.Time{}
 }
 
-// renew leases the next tokens from the bucket; when the fleet has none
-// yet it returns when to ask again. The caller holds b.mu.
-func (b *SharedBudget) renew(now time.Time) (time.Time, error) {
+// leased is the outcome of one exchange with the bucket.
+type leased struct {
+	at      time.Time // the now it was asked at
+	lease   lease     // n == 0: none
+	retryAt time.Time // with no lease: when the fleet has tokens again
+	usage   *Usage    // the windows as the bucket counts them; nil on error
+	err     error
+}
+
+// exchange leases the next tokens from the bucket; when the fleet has none
+// yet it says when to ask again. The pause is not read: the watcher
+// follows it, and stops spending mid-lease too. exchange reads only what
+// never changes of b, so the caller need not hold b.mu (and must not: it
+// waits for NATS).
+func (b *SharedBudget) exchange(now time.Time) leased {
+	r := leased{at: now}
 	ctx, cancel := context.WithTimeout(context.Background(), budgetTimeout)
 	defer cancel()
-	pause, err := b.readPause(ctx)
-	if err != nil {
-		return time.Time{}, err
-	}
-	if pause.After(b.pause) {
-		b.pause = pause
-		b.noteUsage()
-	}
 	for {
 		st, rev, err := b.readState(ctx)
 		if err != nil {
-			return time.Time{}, err
+			r.err = err
+			return r
 		}
 		l, retryAt := st.grant(now, b)
+		u := st.usage(now, b)
 		if l.n == 0 {
-			b.usage = st.usage(now, b)
-			b.noteUsage()
-			return retryAt, nil
+			r.retryAt, r.usage = retryAt, &u
+			return r
 		}
 		data, err := json.Marshal(st)
 		if err != nil {
-			return time.Time{}, fmt.Errorf("budget: encode: %w", err)
+			r.err = fmt.Errorf("budget: encode: %w", err)
+			return r
 		}
 		if rev == 0 {
 			_, err = b.kv.Create(ctx, budgetKeyState, data)
@@ -279,15 +337,37 @@ func (b *SharedBudget) renew(now time.Time) (time.Time, error) {
 			_, err = b.kv.Update(ctx, budgetKeyState, data, rev)
 		}
 		if err == nil {
-			b.lease, b.usage = l, st.usage(now, b)
-			b.noteUsage()
-			return time.Time{}, nil
+			r.lease, r.usage = l, &u
+			return r
 		}
 		if !lostRace(err) {
-			return time.Time{}, fmt.Errorf("budget: lease: %w", err)
+			r.err = fmt.Errorf("budget: lease: %w", err)
+			return r
 		}
 		// Another replica leased meanwhile: read again.
 	}
+}
+
+// install keeps what an exchange brought: the lease to spend next, or
+// when to ask again. The caller holds b.mu and had set b.fetching.
+func (b *SharedBudget) install(r leased) {
+	b.fetching = false
+	defer b.fetched.Broadcast()
+	switch {
+	case r.err != nil:
+		b.empty = later(b.empty, r.at.Add(budgetRetry))
+		if b.opts.OnError != nil {
+			b.opts.OnError(r.err)
+		}
+	case r.lease.n == 0:
+		b.empty = r.retryAt
+	default:
+		b.next = r.lease
+	}
+	if r.usage != nil {
+		b.usage = *r.usage
+	}
+	b.noteUsage()
 }
 
 // Pause holds every replica's calls until t.
@@ -420,11 +500,8 @@ func (st *budgetState) grant(now time.Time, b *SharedBudget) (lease, time.Time) 
 	}
 	l := lease{start: start, burst: min(burst, n), interval: b.every, n: n}
 	st.TAT = tat.Add(time.Duration(max(0, n-burst)) * b.every).UnixNano()
-	for i := range n {
-		s := l.slot(i)
-		st.Sec = addSlot(st.Sec, s.Truncate(secondSlot).UnixNano())
-		st.Hour = addSlot(st.Hour, s.Truncate(hourSlot).UnixNano())
-	}
+	l.perSlot(secondSlot, func(at int64, k int) { st.Sec = addSlot(st.Sec, at, k) })
+	l.perSlot(hourSlot, func(at int64, k int) { st.Hour = addSlot(st.Hour, at, k) })
 	return l, time.Time{}
 }
 
@@ -477,20 +554,20 @@ func (st *budgetState) usage(now time.Time, b *SharedBudget) Usage {
 	}
 }
 
-// addSlot counts one token in the slot starting at at (slots stay sorted).
-func addSlot(slots []slotCount, at int64) []slotCount {
+// addSlot counts k tokens in the slot starting at at (slots stay sorted).
+func addSlot(slots []slotCount, at int64, k int) []slotCount {
 	if n := len(slots); n > 0 && slots[n-1].At == at {
-		slots[n-1].N++
+		slots[n-1].N += k
 		return slots
 	}
 	i := sort.Search(len(slots), func(i int) bool { return slots[i].At >= at })
 	if i < len(slots) && slots[i].At == at {
-		slots[i].N++
+		slots[i].N += k
 		return slots
 	}
 	slots = append(slots, slotCount{})
 	copy(slots[i+1:], slots[i:])
-	slots[i] = slotCount{At: at, N: 1}
+	slots[i] = slotCount{At: at, N: k}
 	return slots
 }
 

@@ -2,6 +2,9 @@ package broker
 
 import (
 	"context"
+	"errors"
+	"slices"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -150,5 +153,119 @@ func TestSharedBudgetUsageDoesNotWaitForARenewal(t *testing.T) {
 		}
 	case <-time.After(2 * time.Second):
 		t.Fatal("Usage waited for the budget's lock")
+	}
+}
+
+// failingKV stands for a budget bucket that stops answering once fail is
+// set.
+type failingKV struct {
+	jetstream.KeyValue
+	fail atomic.Bool
+}
+
+func (k *failingKV) Get(ctx context.Context, key string) (jetstream.KeyValueEntry, error) {
+	if k.fail.Load() {
+		return nil, errors.New("bucket unreachable")
+	}
+	return k.KeyValue.Get(ctx, key)
+}
+
+// While work keeps coming, the next lease is taken before the current one
+// is spent: once it is in, calls go on through the end of both leases
+// although the bucket no longer answers, and nothing waits for it.
+func TestSharedBudgetLeasesAhead(t *testing.T) {
+	var failures atomic.Int32
+	b := newSharedBudgets(t, 1, BudgetOptions{PerMinute: 6000, PerHour: 1000000, Burst: 3,
+		OnError: func(error) { failures.Add(1) }})[0]
+	kv := &failingKV{KeyValue: b.kv}
+	b.kv = kv
+	const every = 10 * time.Millisecond // 6000 a minute
+	t0 := time.Now()
+	now := t0
+	for ; ; now = now.Add(every) {
+		if ok, at := b.Reserve(now); !ok {
+			t.Fatalf("refused at +%s (retry at +%s) while leasing", now.Sub(t0), at.Sub(t0))
+		}
+		b.mu.Lock()
+		ahead, fetching := b.next.n, b.fetching
+		b.mu.Unlock()
+		if ahead > 0 {
+			break
+		}
+		if fetching {
+			if err := waitUntil(5*time.Second, func() bool { b.mu.Lock(); defer b.mu.Unlock(); return !b.fetching }); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if now.Sub(t0) > leaseHorizon {
+			t.Fatalf("no lease taken ahead by +%s", now.Sub(t0))
+		}
+	}
+	b.mu.Lock()
+	end, ahead := b.next.slot(b.next.n-1), b.next.n
+	b.mu.Unlock()
+	kv.fail.Store(true)
+	calls := 0
+	for now = now.Add(every); !now.After(end); now = now.Add(every) {
+		for {
+			start := time.Now()
+			ok, _ := b.Reserve(now)
+			if d := time.Since(start); d > budgetTimeout/2 {
+				t.Fatalf("Reserve waited %s for the bucket", d)
+			}
+			if !ok {
+				break
+			}
+			calls++
+		}
+	}
+	if calls < ahead {
+		t.Errorf("%d calls after the bucket stopped answering, want at least the %d leased ahead", calls, ahead)
+	}
+	if ok, _ := b.Reserve(end.Add(time.Second)); ok {
+		t.Error("a call past both leases was granted by an unreachable bucket")
+	}
+	if failures.Load() == 0 {
+		t.Error("the failed lease was not reported")
+	}
+}
+
+// A lease counts its tokens per window slot as counting them one by one
+// does.
+func TestLeasePerSlot(t *testing.T) {
+	start := time.Date(2026, 12, 1, 9, 0, 59, 987654321, time.UTC)
+	tests := []lease{
+		{start: start, burst: 3, interval: 10 * time.Millisecond, n: 28},
+		{start: start, burst: 1, interval: 6 * time.Microsecond, n: 41667},
+		{start: start, burst: 3, interval: 333 * time.Millisecond, n: 40},
+		{start: start, burst: 2, interval: time.Second, n: 5},
+		{start: start, burst: 3, interval: 1500 * time.Millisecond, n: 2}, // fewer than the burst
+		{start: start.Truncate(time.Second), burst: 1, interval: 250 * time.Millisecond, n: 9},
+		{start: start, burst: maxLease, interval: 0, n: maxLease},
+	}
+	for _, l := range tests {
+		for _, size := range []time.Duration{secondSlot, hourSlot} {
+			want := map[int64]int{}
+			var order []int64
+			for i := range l.n {
+				at := l.slot(i).Truncate(size).UnixNano()
+				if want[at] == 0 {
+					order = append(order, at)
+				}
+				want[at]++
+			}
+			var got []int64
+			total := 0
+			l.perSlot(size, func(at int64, k int) {
+				got = append(got, at)
+				total += k
+				if k != want[at] {
+					t.Errorf("lease %+v, slots of %s: %d tokens at %d, want %d", l, size, k, at, want[at])
+				}
+			})
+			if !slices.Equal(got, order) || total != l.n {
+				t.Errorf("lease %+v, slots of %s: slots %v (%d tokens), want %v (%d)", l, size, got, total, order, l.n)
+			}
+		}
 	}
 }

@@ -19,5 +19,8 @@ func NewTransport() *http.Transport {
 	t.MaxIdleConns = 2 * MaxIdleConnsPerHost
 	t.MaxIdleConnsPerHost = MaxIdleConnsPerHost
 	t.IdleConnTimeout = 90 * time.Second
+	// Run the transport's one-time protocol set-up now (any call does it
+	// first), not under the first burst of notifications.
+	t.CloseIdleConnections()
 	return t
 }
