@@ -95,6 +95,11 @@ type SharedBudget struct {
 	// broadcast when it ends.
 	fetching bool
 	fetched  sync.Cond
+	// known is the bucket's state as this replica last read or wrote it,
+	// at revision knownRev (nil: read it first). Only the exchange under
+	// way touches them.
+	known    *budgetState
+	knownRev uint64
 	empty    time.Time // no lease before this (the last was refused or failed)
 	pause    time.Time // the fleet's pause, as last watched
 	usage    Usage
@@ -180,6 +185,12 @@ func NewSharedBudget(ctx context.Context, js jetstream.JetStream, opts BudgetOpt
 		return nil, fmt.Errorf("budget bucket %s: watch the pause: %w", opts.Bucket, err)
 	}
 	if b.pause, err = b.readPause(ctx); err != nil {
+		_ = b.watcher.Stop()
+		return nil, fmt.Errorf("budget bucket %s: %w", opts.Bucket, err)
+	}
+	// Knowing the state lets the first lease, often taken under the
+	// first burst of work, cost one round trip.
+	if b.known, b.knownRev, err = b.readState(ctx); err != nil {
 		_ = b.watcher.Stop()
 		return nil, fmt.Errorf("budget bucket %s: %w", opts.Bucket, err)
 	}
@@ -306,23 +317,31 @@ type leased struct {
 }
 
 // exchange leases the next tokens from the bucket; when the fleet has none
-// yet it says when to ask again. The pause is not read: the watcher
-// follows it, and stops spending mid-lease too. exchange reads only what
-// never changes of b, so the caller need not hold b.mu (and must not: it
-// waits for NATS).
+// yet it says when to ask again. It starts from the state this replica
+// last saw and writes it back only if nobody wrote since (one round trip
+// while no other replica leases), reading it again when someone did. The
+// pause is not read: the watcher follows it, and stops spending mid-lease
+// too. Apart from the known state, which only the exchange under way
+// touches, exchange reads only what never changes of b, so the caller
+// need not hold b.mu (and must not: it waits for NATS).
 func (b *SharedBudget) exchange(now time.Time) leased {
 	r := leased{at: now}
 	ctx, cancel := context.WithTimeout(context.Background(), budgetTimeout)
 	defer cancel()
 	for {
-		st, rev, err := b.readState(ctx)
-		if err != nil {
-			r.err = err
-			return r
+		st, rev := b.known, b.knownRev
+		b.known = nil // until the write below succeeds
+		if st == nil {
+			var err error
+			if st, rev, err = b.readState(ctx); err != nil {
+				r.err = err
+				return r
+			}
 		}
 		l, retryAt := st.grant(now, b)
 		u := st.usage(now, b)
 		if l.n == 0 {
+			// Read again next time: the fleet's spending moves on.
 			r.retryAt, r.usage = retryAt, &u
 			return r
 		}
@@ -331,12 +350,14 @@ func (b *SharedBudget) exchange(now time.Time) leased {
 			r.err = fmt.Errorf("budget: encode: %w", err)
 			return r
 		}
+		var newRev uint64
 		if rev == 0 {
-			_, err = b.kv.Create(ctx, budgetKeyState, data)
+			newRev, err = b.kv.Create(ctx, budgetKeyState, data)
 		} else {
-			_, err = b.kv.Update(ctx, budgetKeyState, data, rev)
+			newRev, err = b.kv.Update(ctx, budgetKeyState, data, rev)
 		}
 		if err == nil {
+			b.known, b.knownRev = st, newRev
 			r.lease, r.usage = l, &u
 			return r
 		}

@@ -160,14 +160,33 @@ func TestSharedBudgetUsageDoesNotWaitForARenewal(t *testing.T) {
 // set.
 type failingKV struct {
 	jetstream.KeyValue
-	fail atomic.Bool
+	fail           atomic.Bool
+	reads, updates atomic.Int32
 }
+
+var errUnreachable = errors.New("bucket unreachable")
 
 func (k *failingKV) Get(ctx context.Context, key string) (jetstream.KeyValueEntry, error) {
 	if k.fail.Load() {
-		return nil, errors.New("bucket unreachable")
+		return nil, errUnreachable
 	}
+	k.reads.Add(1)
 	return k.KeyValue.Get(ctx, key)
+}
+
+func (k *failingKV) Create(ctx context.Context, key string, value []byte, opts ...jetstream.KVCreateOpt) (uint64, error) {
+	if k.fail.Load() {
+		return 0, errUnreachable
+	}
+	return k.KeyValue.Create(ctx, key, value, opts...)
+}
+
+func (k *failingKV) Update(ctx context.Context, key string, value []byte, rev uint64) (uint64, error) {
+	if k.fail.Load() {
+		return 0, errUnreachable
+	}
+	k.updates.Add(1)
+	return k.KeyValue.Update(ctx, key, value, rev)
 }
 
 // While work keeps coming, the next lease is taken before the current one
@@ -267,5 +286,35 @@ func TestLeasePerSlot(t *testing.T) {
 				t.Errorf("lease %+v, slots of %s: slots %v (%d tokens), want %v (%d)", l, size, got, total, order, l.n)
 			}
 		}
+	}
+}
+
+// A replica leasing alone writes each lease over the state it wrote last:
+// one round trip a lease, no read. Once another replica has leased, its
+// next write fails and it reads the state again.
+func TestSharedBudgetLeasesInOneRoundTrip(t *testing.T) {
+	budgets := newSharedBudgets(t, 2, BudgetOptions{PerMinute: 6000, PerHour: 1000000, Burst: 3})
+	kv := &failingKV{KeyValue: budgets[0].kv}
+	budgets[0].kv = kv
+	now := time.Now()
+	spend := func(b *SharedBudget, span time.Duration) {
+		t.Helper()
+		for end := now.Add(span); now.Before(end); now = now.Add(10 * time.Millisecond) {
+			b.Reserve(now)
+			if err := waitUntil(5*time.Second, func() bool { b.mu.Lock(); defer b.mu.Unlock(); return !b.fetching }); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	spend(budgets[0], time.Second)
+	if r, u := kv.reads.Load(), kv.updates.Load(); r != 0 || u < 3 {
+		t.Errorf("alone: %d reads and %d updates of the state, want none and one per lease (at least 3)", r, u)
+	}
+	now = now.Add(time.Second) // past both of its leases
+	spend(budgets[1], 300*time.Millisecond)
+	now = now.Add(time.Second)
+	spend(budgets[0], 300*time.Millisecond)
+	if r := kv.reads.Load(); r != 1 {
+		t.Errorf("after another replica leased: %d reads of the state, want 1", r)
 	}
 }
