@@ -71,3 +71,15 @@ func prefill(b *testing.B, nc *nats.Conn, n int) {
 		b.Fatal("prefill not acknowledged")
 	}
 }
+
+// BenchmarkFlow measures handing events to the flow's workers and settling
+// them: submit, a handler that settles at once, and the settle.
+func BenchmarkFlow(b *testing.B) {
+	f := newFlow(context.Background(), func(_ context.Context, _ Msg, done func(Disposition)) { done(Ack()) },
+		1024, func(*flowEvent, Disposition) {})
+	b.ReportAllocs()
+	for b.Loop() {
+		f.submit(context.Background(), Msg{}, nil, 0)
+	}
+	f.drain(time.Minute, Ack())
+}

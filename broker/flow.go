@@ -20,14 +20,17 @@ type flow struct {
 	// settle carries out a handler's verdict on an event; nil when
 	// nothing can be sent back (core NATS, observing).
 	settle func(e *flowEvent, d Disposition)
-	slots  chan struct{} // one per unsettled event
-	tasks  chan *flowEvent
-	ctx    context.Context // the handlers' context
-	stop   context.CancelFunc
-	wg     sync.WaitGroup // workers
-
-	mu   sync.Mutex
-	live map[*flowEvent]struct{} // unsettled events
+	// free holds the places in live not taken: an event takes one from
+	// submit until it is settled, so at most cap(free) are unsettled.
+	free chan int32
+	// live holds the unsettled events by place (nil: free), for the
+	// progress acks and for a drain that gives up. A table rather than a
+	// set: taking and giving back a place costs no lock.
+	live  []atomic.Pointer[flowEvent]
+	tasks chan *flowEvent
+	ctx   context.Context // the handlers' context
+	stop  context.CancelFunc
+	wg    sync.WaitGroup // workers
 
 	gate   sync.RWMutex // held shared while submitting, exclusively to close
 	closed bool
@@ -35,12 +38,14 @@ type flow struct {
 
 // flowEvent is one submitted event until it is settled.
 type flowEvent struct {
-	f    *flow
-	m    Msg
-	once atomic.Bool
+	f     *flow
+	place int32 // in f.live
+	m     Msg
+	once  atomic.Bool
 	// jm, when set, is the JetStream delivery, kept from being
 	// redelivered while it waits: a progress ack every every, sent by the
-	// flow's sweep (next is guarded by the flow's mu).
+	// flow's sweep (next is set before the event is in f.live, then only
+	// by the sweep).
 	jm    jetstream.Msg
 	every time.Duration
 	next  time.Time
@@ -51,13 +56,11 @@ func (e *flowEvent) done(d Disposition) {
 	if !e.once.CompareAndSwap(false, true) {
 		return
 	}
-	e.f.mu.Lock()
-	delete(e.f.live, e)
-	e.f.mu.Unlock()
+	e.f.live[e.place].Store(nil)
 	if e.f.settle != nil {
 		e.f.settle(e, d)
 	}
-	<-e.f.slots
+	e.f.free <- e.place
 }
 
 // flowWorkers is how many goroutines run handlers: enough to keep the
@@ -73,8 +76,11 @@ func flowWorkers(limit int) int {
 func newFlow(parent context.Context, h Handler, maxUnsettled int, settle func(*flowEvent, Disposition)) *flow {
 	maxUnsettled = max(maxUnsettled, 1)
 	ctx, cancel := context.WithCancel(context.WithoutCancel(parent))
-	f := &flow{h: h, settle: settle, slots: make(chan struct{}, maxUnsettled), ctx: ctx, stop: cancel,
-		live: map[*flowEvent]struct{}{}}
+	f := &flow{h: h, settle: settle, free: make(chan int32, maxUnsettled), ctx: ctx, stop: cancel,
+		live: make([]atomic.Pointer[flowEvent], maxUnsettled)}
+	for i := range maxUnsettled {
+		f.free <- int32(i)
+	}
 	n := flowWorkers(maxUnsettled)
 	f.tasks = make(chan *flowEvent, n)
 	for range n {
@@ -93,24 +99,23 @@ func newFlow(parent context.Context, h Handler, maxUnsettled int, settle func(*f
 // gets a progress ack every every until it is settled (see keepAlive). It
 // reports false when stop ended first.
 func (f *flow) submit(stop context.Context, m Msg, jm jetstream.Msg, every time.Duration) bool {
+	var place int32
 	select {
-	case f.slots <- struct{}{}:
+	case place = <-f.free:
 	case <-stop.Done():
 		return false
 	}
 	f.gate.RLock()
 	defer f.gate.RUnlock()
 	if f.closed {
-		<-f.slots
+		f.free <- place
 		return false
 	}
-	e := &flowEvent{f: f, m: m, jm: jm, every: every}
+	e := &flowEvent{f: f, place: place, m: m, jm: jm, every: every}
 	if jm != nil {
 		e.next = time.Now().Add(every)
 	}
-	f.mu.Lock()
-	f.live[e] = struct{}{}
-	f.mu.Unlock()
+	f.live[place].Store(e)
 	f.tasks <- e
 	return true
 }
@@ -129,14 +134,12 @@ func (f *flow) keepAlive(ctx context.Context, interval time.Duration) {
 			return
 		case now := <-t.C:
 			due = due[:0]
-			f.mu.Lock()
-			for e := range f.live {
-				if e.jm != nil && !now.Before(e.next) {
+			for i := range f.live {
+				if e := f.live[i].Load(); e != nil && e.jm != nil && !now.Before(e.next) {
 					due = append(due, e.jm)
 					e.next = now.Add(e.every)
 				}
 			}
-			f.mu.Unlock()
 			for _, a := range due {
 				_ = a.InProgress()
 			}
@@ -158,22 +161,20 @@ func (f *flow) drain(timeout time.Duration, forced Disposition) bool {
 	defer f.stop()
 	t := time.NewTimer(timeout)
 	defer t.Stop()
-	for i := range cap(f.slots) {
+	taken := make([]int32, 0, cap(f.free))
+	for range cap(f.free) {
 		select {
-		case f.slots <- struct{}{}:
+		case place := <-f.free:
+			taken = append(taken, place)
 		case <-t.C:
-			for range i {
-				<-f.slots
+			for _, place := range taken {
+				f.free <- place
 			}
 			f.stop()
-			f.mu.Lock()
-			left := make([]*flowEvent, 0, len(f.live))
-			for e := range f.live {
-				left = append(left, e)
-			}
-			f.mu.Unlock()
-			for _, e := range left {
-				e.done(forced)
+			for i := range f.live {
+				if e := f.live[i].Load(); e != nil {
+					e.done(forced)
+				}
 			}
 			return false
 		}
