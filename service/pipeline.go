@@ -145,9 +145,14 @@ func (s *Service) settle(ctx context.Context, rt *runtime, m broker.Msg, outs []
 	for _, o := range outs {
 		switch o.Status {
 		case delivery.StatusSent:
-			if s.log.Enabled(ctx, slog.LevelInfo) { // the line of every notification: no boxing
-				s.log.LogAttrs(ctx, slog.LevelInfo, "notified", slog.String("event_id", o.EventID), slog.String("rule", o.Rule),
+			// The line of every notification goes to the handler straight:
+			// no boxing, and no caller's frame to look up (no handler of
+			// korelay's adds the source).
+			if h := s.log.Handler(); h.Enabled(ctx, slog.LevelInfo) {
+				r := slog.NewRecord(time.Now(), slog.LevelInfo, "notified", 0)
+				r.AddAttrs(slog.String("event_id", o.EventID), slog.String("rule", o.Rule),
 					slog.String("channel", o.Channel), slog.Int("identities", len(o.Identities)), slog.String("job_id", o.JobID))
+				_ = h.Handle(ctx, r)
 			}
 		case delivery.StatusDryRun:
 			s.log.Info("dry run: would notify", "event_id", o.EventID, "rule", o.Rule, "channel", o.Channel,
