@@ -176,7 +176,7 @@ func (c *call) request() kore.NotifyRequest {
 // message (channel, type, text), and cuts it into calls of at most
 // kore.MaxIdentities identities: while work waits for budget, identical
 // messages merge. Fresh work may be held for a batch window first. Safe for
-// concurrent use; only the dispatcher cuts calls.
+// concurrent use; only a dispatch step (one at a time) cuts calls.
 type coalescer struct {
 	window time.Duration
 

@@ -82,7 +82,7 @@ func (e *Engine) deliverAsync(ctx context.Context, ns []rules.Notification, opt 
 	}
 	if len(owned) > 0 {
 		e.enqueue(owned, time.Now())
-		e.signal()
+		e.kick()
 	}
 	if err != nil {
 		p.abort.Store(&err)

@@ -8,11 +8,19 @@ import (
 
 // dispatch starts as many calls as budget, free workers and pending work
 // allow, and returns how long to sleep before trying again (-1: until
-// woken). Only Run calls it.
+// woken). The caller holds e.dispatching.
 func (e *Engine) dispatch() time.Duration {
 	for {
-		if e.closed.Load() || !e.send.free() || !e.recordRoom() {
+		if e.closed.Load() {
 			return -1
+		}
+		if !e.send.free() || !e.recordRoom() {
+			// Wait for a worker to finish (recorded wakes us for room
+			// to record too); check again, as one may have just now.
+			e.send.want()
+			if !e.send.free() || !e.recordRoom() {
+				return -1
+			}
 		}
 		now := time.Now()
 		devOK, devAt := e.devq.due(now)
@@ -52,7 +60,7 @@ func (e *Engine) dispatch() time.Duration {
 func (e *Engine) startCall(now time.Time) {
 	c, readyAt := e.queue.cut(now, kore.MaxIdentities)
 	if c == nil {
-		return // cannot happen: only the dispatcher cuts, and work was due
+		return // cannot happen: only a dispatch step cuts, and work was due
 	}
 	c.seq = e.seq
 	if e.metrics != nil {

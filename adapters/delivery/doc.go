@@ -38,5 +38,8 @@
 // off or dead-letters, and the recorder records keys before it settles.
 //
 // An Engine has one dispatcher (Run) and any number of concurrent callers of
-// Deliver. The package does not log unless given a Logger.
+// Deliver. A caller that brings work, or a worker that frees up, runs the
+// dispatch step itself when no other is running, so a call starts without
+// waking Run; Run keeps the timers (budget slots, batch windows, retries).
+// The package does not log unless given a Logger.
 package delivery

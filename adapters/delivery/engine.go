@@ -79,9 +79,14 @@ type Engine struct {
 
 	wake    chan struct{}
 	started atomic.Bool
-	closed  atomic.Bool
-	seq     uint64          // calls started; the dispatcher's alone
-	callCtx context.Context // Run's context without its cancellation
+	// dispatching is held while a dispatch step runs: Run's, or one that
+	// the goroutine bringing work runs itself (see kick); running says
+	// Run has set up the workers, so a step may run.
+	dispatching sync.Mutex
+	running     atomic.Bool
+	closed      atomic.Bool
+	seq         uint64          // calls started; guarded by dispatching
+	callCtx     context.Context // Run's context without its cancellation
 }
 
 // New returns an engine sending through n and remembering what was sent in l.
@@ -145,15 +150,19 @@ func (e *Engine) Run(ctx context.Context) error {
 		return errRunning
 	}
 	e.callCtx = context.WithoutCancel(ctx)
-	e.send = newSender(e.opts.Concurrency, e.signal)
+	e.send = newSender(e.opts.Concurrency, e.kick)
 	if e.async == nil {
 		e.rec = newSender(e.opts.Concurrency, func() {})
 	}
+	e.running.Store(true)
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
 	defer timer.Stop()
 	for {
-		if d := e.dispatch(); d >= 0 {
+		e.dispatching.Lock()
+		d := e.dispatch()
+		e.dispatching.Unlock()
+		if d >= 0 {
 			timer.Reset(d)
 		}
 		select {
@@ -181,6 +190,21 @@ func (e *Engine) shutdown() {
 	}
 }
 
+// kick runs a dispatch step on the caller's goroutine, which just brought
+// work or freed a worker, unless one is running: calls then start without
+// waking Run. Run is woken when the step needs a timer, or when another
+// step was running (it may have missed the work).
+func (e *Engine) kick() {
+	if e.running.Load() && e.dispatching.TryLock() {
+		d := e.dispatch()
+		e.dispatching.Unlock()
+		if d < 0 {
+			return
+		}
+	}
+	e.signal()
+}
+
 // signal wakes the dispatcher without blocking.
 func (e *Engine) signal() {
 	select {
@@ -199,7 +223,11 @@ type sender struct {
 	work  chan func()
 	busy  atomic.Int64
 	calls sync.WaitGroup
-	freed func() // called when a worker becomes free
+	freed func() // called when a worker becomes free while wanted
+	// wanted says the dispatcher stopped for want of a worker (or of
+	// room to record): the next worker to finish wakes it. Otherwise a
+	// finished call wakes nobody.
+	wanted atomic.Bool
 }
 
 func newSender(n int, freed func()) *sender {
@@ -213,6 +241,11 @@ func newSender(n int, freed func()) *sender {
 // free reports whether a worker can take a call now.
 func (s *sender) free() bool { return s.busy.Load() < int64(cap(s.work)) }
 
+// want asks the next worker to finish to call freed. The caller checks
+// again afterwards whatever made it wait: a worker that finished before
+// the flag was set will not call.
+func (s *sender) want() { s.wanted.Store(true) }
+
 // start hands fn to a worker; the caller checked free, so it never blocks.
 func (s *sender) start(fn func()) {
 	s.busy.Add(1)
@@ -225,7 +258,9 @@ func (s *sender) worker() {
 		fn()
 		s.calls.Done()
 		s.busy.Add(-1)
-		s.freed()
+		if s.wanted.Load() && s.wanted.Swap(false) {
+			s.freed()
+		}
 	}
 }
 
