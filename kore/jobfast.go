@@ -97,25 +97,53 @@ func (w *jobWire) setFast(key string, v *fastjson.Value) bool {
 }
 
 // fastString is v as a Go string when it is a JSON string of valid UTF-8
-// (encoding/json would replace invalid bytes).
+// (encoding/json would replace invalid bytes). The values every notify
+// answer repeats are shared, not copied.
 func fastString(v *fastjson.Value) (string, bool) {
-	if v.Type() != fastjson.TypeString {
+	b, ok := fastBytes(v)
+	if !ok {
 		return "", false
 	}
-	b, _ := v.StringBytes()
-	if !utf8.Valid(b) {
-		return "", false
+	switch string(b) { // compared in place: no copy
+	case JobInProgress:
+		return JobInProgress, true
+	case JobSuccess:
+		return JobSuccess, true
+	case jobTypeNotify:
+		return jobTypeNotify, true
+	case jobActionNotify:
+		return jobActionNotify, true
 	}
 	return string(b), true
 }
 
+// The jobType and action of every notify job.
+const (
+	jobTypeNotify   = "PROACTIVE_NOTIFICATIONS_API"
+	jobActionNotify = "PROACTIVE_NOTIFICATIONS"
+)
+
+// fastBytes is v's bytes when it is a JSON string of valid UTF-8. They
+// belong to the parser.
+func fastBytes(v *fastjson.Value) ([]byte, bool) {
+	if v.Type() != fastjson.TypeString {
+		return nil, false
+	}
+	b, _ := v.StringBytes()
+	return b, utf8.Valid(b)
+}
+
 // fastTime decodes an RFC 3339 string as lenientTime does; an unparsable
 // string is the zero time. Numbers and anything else go to encoding/json.
+// A strict RFC 3339 time is read from the parser's bytes; anything else
+// goes through time.Parse as lenientTime's does.
 func fastTime(t *lenientTime, v *fastjson.Value) bool {
-	s, ok := fastString(v)
+	b, ok := fastBytes(v)
 	if !ok {
 		return false
 	}
-	t.t, _ = time.Parse(time.RFC3339Nano, s)
+	if t.t.UnmarshalText(b) != nil {
+		t.t, _ = time.Parse(time.RFC3339Nano, string(b))
+	}
 	return true
 }

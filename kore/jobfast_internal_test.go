@@ -61,6 +61,8 @@ func TestJobFastPathAgreesWithEncodingJSON(t *testing.T) {
 func FuzzJobFastPath(f *testing.F) {
 	f.Add([]byte(`{"_id":"ds-1","status":"IN_PROGRESS","percentageComplete":0,"statusLogs":[],"lMod":"2026-12-01T10:00:00Z"}`))
 	f.Add([]byte(`{"_id":"ds-\u00e9","status":"x","x":[{"y":null}]}`))
+	f.Add([]byte(`{"createdOn":"2026-12-01T10:00:00.123456789+05:30","lMod":"2026-12-01T10:00:00-00:00","requestedTime":"2026-02-30T24:00:00Z"}`))
+	f.Add([]byte(`{"jobType":"PROACTIVE_NOTIFICATIONS_API","action":"PROACTIVE_NOTIFICATIONS","status":"SUCCESS","lMod":"2026-12-01t10:00:00z"}`))
 	f.Fuzz(func(t *testing.T, body []byte) {
 		fast, fastOK, slow, slowErr := decodeBoth(t, body)
 		if !fastOK {
