@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"strconv"
 	"strings"
 	"sync"
@@ -58,10 +59,11 @@ func newDecoder() *decoder {
 // Strings that are not valid UTF-8 have the bad bytes replaced (U+FFFD), as
 // encoding/json does.
 func DecodeJSON(data []byte) (any, error) {
-	if !validJSON(data) {
+	found, ok := validJSON(data)
+	if !ok {
 		return nil, syntaxError(data)
 	}
-	if jsoncheck.SurrogateEscape(data) {
+	if found.Surrogate {
 		// The parser keeps a lone surrogate escape as its text where
 		// encoding/json gives U+FFFD; such documents take the slow way.
 		return decodeStd(data)
@@ -75,12 +77,17 @@ func DecodeJSON(data []byte) (any, error) {
 	return d.valueOf(v), nil
 }
 
-// validJSON reports whether data is one JSON document. The parser is
-// lenient (it takes "\x" or a raw tab in a string); the validator is
-// strict and allocates nothing. A document it refuses is rare and gets
+// validJSON reports whether data is one JSON document, and what else a
+// scan of it found. The parser is lenient (it takes "\x" or a raw tab in
+// a string); the validator is strict but for raw control characters, and
+// allocates nothing. A document it refuses is rare and gets
 // encoding/json's error, which says where.
-func validJSON(data []byte) bool {
-	return fastjson.ValidateBytes(data) == nil && !jsoncheck.ControlInString(data)
+func validJSON(data []byte) (jsoncheck.Found, bool) {
+	if fastjson.ValidateBytes(data) != nil {
+		return jsoncheck.Found{}, false
+	}
+	found := jsoncheck.Scan(data, math.MaxInt)
+	return found, !found.Control
 }
 
 // LazyJSON reports whether data may be left undecoded in Event.JSON, for
@@ -89,11 +96,11 @@ func validJSON(data []byte) bool {
 // lone surrogate escape, arrays and objects nested near the parser's
 // depth limit) must be decoded with DecodeJSON.
 func LazyJSON(data []byte) bool {
-	if fastjson.ValidateBytes(data) != nil || jsoncheck.SurrogateEscape(data) {
+	if fastjson.ValidateBytes(data) != nil {
 		return false
 	}
-	control, deep := jsoncheck.Scan(data, fastjson.MaxDepth-2)
-	return !control && !deep
+	found := jsoncheck.Scan(data, fastjson.MaxDepth-2)
+	return !found.Control && !found.Deep && !found.Surrogate
 }
 
 // decodeStd decodes data with encoding/json, numbers kept exact.

@@ -6,61 +6,56 @@
 // they flag to encoding/json.
 package jsoncheck
 
-import (
-	"bytes"
-	"math"
-	"strings"
-)
-
-// ControlInString reports whether a string in data holds a raw control
-// character, which JSON forbids.
-func ControlInString(data []byte) bool {
-	control, _ := Scan(data, math.MaxInt)
-	return control
+// Found is what Scan found in a document.
+type Found struct {
+	// Control: a string holds a raw control character, which JSON
+	// forbids.
+	Control bool
+	// Deep: arrays and objects nest more than the depth asked about
+	// (brackets in strings do not count). fastjson's parser refuses a
+	// document nesting values more than fastjson.MaxDepth deep, which its
+	// validator accepts.
+	Deep bool
+	// Surrogate: a string holds a \uD800-\uDFFF escape, which the parser
+	// keeps as text where encoding/json gives U+FFFD (paired or not: the
+	// fast path leaves both to encoding/json).
+	Surrogate bool
 }
 
-// SurrogateEscape reports whether data holds a \uD800-\uDFFF escape. It
-// errs on the safe side: an escaped backslash followed by such text counts
-// too.
-func SurrogateEscape(data []byte) bool {
-	for i := bytes.Index(data, []byte(`\u`)); i >= 0 && i+3 < len(data); {
-		if c := data[i+2]; (c == 'd' || c == 'D') && strings.IndexByte("89abcdefABCDEF", data[i+3]) >= 0 {
-			return true
-		}
-		next := bytes.Index(data[i+2:], []byte(`\u`))
-		if next < 0 {
-			return false
-		}
-		i += 2 + next
-	}
-	return false
-}
-
-// Scan is ControlInString, and whether arrays and objects in data nest
-// more than depth deep (brackets in strings do not count), in one pass
-// over data. fastjson's parser refuses a document nesting values more
-// than fastjson.MaxDepth deep, which its validator accepts.
-func Scan(data []byte, depth int) (control, deeper bool) {
+// Scan looks for what makes fastjson read a document differently from
+// encoding/json, in one pass over data, which must be valid JSON but for
+// control characters (fastjson's validator lets some through).
+func Scan(data []byte, depth int) Found {
+	var f Found
 	in, esc, d := false, false, 0
-	for _, c := range data {
+	for i, c := range data {
 		switch {
 		case esc:
 			esc = false
+			if c == 'u' && i+2 < len(data) && (data[i+1] == 'd' || data[i+1] == 'D') && isSurrogateNibble(data[i+2]) {
+				f.Surrogate = true
+			}
 		case in && c == '\\':
 			esc = true
 		case c == '"':
 			in = !in
 		case in:
 			if c < 0x20 {
-				control = true
+				f.Control = true
 			}
 		case c == '[' || c == '{':
 			if d++; d > depth {
-				deeper = true
+				f.Deep = true
 			}
 		case c == ']' || c == '}':
 			d--
 		}
 	}
-	return control, deeper
+	return f
+}
+
+// isSurrogateNibble reports whether c is the second hex digit of a
+// surrogate code unit, D800-DFFF.
+func isSurrogateNibble(c byte) bool {
+	return c >= '8' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F'
 }

@@ -5,26 +5,30 @@ import (
 	"testing"
 )
 
-func TestChecks(t *testing.T) {
+func TestScanFindings(t *testing.T) {
 	tests := []struct {
 		doc                string
 		control, surrogate bool
 	}{
 		{`{"a":"b","c":[1,2]}`, false, false},
 		{"{\"a\":\"\x10\"}", true, false},
-		{"{\"a\":\"x\\\"\x01\"}", true, false}, // after an escaped quote: still in the string
-		{"{\"a\":\"x\"}\n", false, false},      // a newline outside strings is fine
-		{`{"a":"\ud83d\ude00"}`, false, true},  // any surrogate escape, paired or not
-		{`{"a":"\u00e9\\ud800"}`, false, true}, // conservative: an escaped backslash, then such text
+		{"{\"a\":\"x\\\"\x01\"}", true, false},  // after an escaped quote: still in the string
+		{"{\"a\":\"x\"}\n", false, false},       // a newline outside strings is fine
+		{`{"a":"\ud83d\ude00"}`, false, true},   // any surrogate escape, paired or not
+		{`{"a":"\u00e9\\ud800"}`, false, false}, // an escaped backslash, then plain text
+		{`{"a":"\\\ud800"}`, false, true},       // an escaped backslash, then the escape
 		{`{"a":"\uD7FF"}`, false, false},
 		{`{"a":"\uDFFF"}`, false, true},
+		{`{"a":"\uDC00"}`, false, true},
+		{`{"a":"\uE000"}`, false, false},
+		{`{"\uD800":1}`, false, true}, // keys are strings too
+		{`{"a":"\u`, false, false},    // cut short: no digits to look at
+		{`"\ud8"`, false, true},       // the first two digits decide
 	}
 	for _, tt := range tests {
-		if got := ControlInString([]byte(tt.doc)); got != tt.control {
-			t.Errorf("ControlInString(%q) = %v, want %v", tt.doc, got, tt.control)
-		}
-		if got := SurrogateEscape([]byte(tt.doc)); got != tt.surrogate {
-			t.Errorf("SurrogateEscape(%q) = %v, want %v", tt.doc, got, tt.surrogate)
+		got := Scan([]byte(tt.doc), 10)
+		if got.Control != tt.control || got.Surrogate != tt.surrogate {
+			t.Errorf("Scan(%q) = %+v, want control %v, surrogate %v", tt.doc, got, tt.control, tt.surrogate)
 		}
 	}
 }
@@ -44,17 +48,8 @@ func TestScanNesting(t *testing.T) {
 		{deep(300), 299, true},
 		{deep(299), 299, false},
 	} {
-		if _, got := Scan([]byte(tc.data), tc.depth); got != tc.want {
+		if got := Scan([]byte(tc.data), tc.depth).Deep; got != tc.want {
 			t.Errorf("Scan(%.40q, %d) nests deeper: %v, want %v", tc.data, tc.depth, got, tc.want)
-		}
-	}
-}
-
-// Scan finds the control characters ControlInString finds.
-func TestScanAgrees(t *testing.T) {
-	for _, doc := range []string{`{"a": "x` + "\t" + `y", "b": [[1]]}`, `[[["\"[["]]]`, `{"a": "\\"}`, "", `"` + "\x01" + `"`, `{"a": "b"}`} {
-		if control, _ := Scan([]byte(doc), 2); control != ControlInString([]byte(doc)) {
-			t.Errorf("Scan(%q) finds a control character: %v", doc, control)
 		}
 	}
 }
