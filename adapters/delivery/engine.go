@@ -178,7 +178,11 @@ func (e *Engine) Run(ctx context.Context) error {
 
 // shutdown abandons queued work and waits for calls in flight.
 func (e *Engine) shutdown() {
+	// Under the dispatch lock: a step that a caller runs (see kick) never
+	// sees the engine close halfway, nor starts a call once it has.
+	e.dispatching.Lock()
 	e.closed.Store(true)
+	e.dispatching.Unlock()
 	e.flights.close()
 	e.flights.settleAll(e.queue.close(), result{abort: ErrClosed})
 	e.flights.settleAll(e.devq.close(), result{abort: ErrClosed})

@@ -3,6 +3,7 @@ package delivery_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"testing"
 	"testing/synctest"
@@ -315,5 +316,78 @@ func TestRateLimitPausesTheBudget(t *testing.T) {
 				}
 			})
 		})
+	}
+}
+
+// gatedHistogram holds its first observation until release is closed.
+type gatedHistogram struct {
+	prometheus.Histogram
+	once             sync.Once
+	entered, release chan struct{}
+}
+
+func (h *gatedHistogram) Observe(v float64) {
+	h.once.Do(func() {
+		close(h.entered)
+		<-h.release
+	})
+	h.Histogram.Observe(v)
+}
+
+// A dispatch step run by the delivering goroutine may be anywhere, here
+// between cutting a call and handing it to a worker, when the engine
+// stops: the stop waits for the step, and the call goes out and settles,
+// instead of being handed to a worker pool already closed.
+func TestStopWaitsForADispatchStep(t *testing.T) {
+	m := metrics.New(prometheus.NewRegistry())
+	gate := &gatedHistogram{Histogram: m.BudgetWait, entered: make(chan struct{}), release: make(chan struct{})}
+	m.BudgetWait = gate
+	f := &fakeKore{}
+	e, stop := start(t, f, broker.NewMemoryLedger(), delivery.Options{Concurrency: 1, Metrics: m})
+	time.Sleep(20 * time.Millisecond) // Run idle: the delivering goroutine runs the step
+	delivered := make(chan error, 1)
+	go func() {
+		_, err := e.Deliver(context.Background(), []rules.Notification{note("ev", "r", "hi", "ann")}, delivery.DeliverOptions{})
+		delivered <- err
+	}()
+	<-gate.entered
+	stopped := make(chan struct{})
+	go func() {
+		stop()
+		close(stopped)
+	}()
+	time.Sleep(50 * time.Millisecond) // let a stop that does not wait get ahead
+	close(gate.release)
+	<-stopped
+	if err := <-delivered; err != nil {
+		t.Errorf("Deliver: %v, want the call sent", err)
+	}
+	if len(f.Calls()) != 1 {
+		t.Errorf("%d calls, want 1", len(f.Calls()))
+	}
+}
+
+// Deliveries that keep coming while the engine stops run dispatch steps
+// of their own (and workers that free up run more): none may start a
+// call once the engine has closed, and each delivery gets its answer.
+func TestStopWhileDeliveriesDispatch(t *testing.T) {
+	for round := range 20 {
+		f := &fakeKore{}
+		e, stop := start(t, f, broker.NewMemoryLedger(), delivery.Options{Concurrency: 2})
+		var wg sync.WaitGroup
+		for g := range 8 {
+			wg.Go(func() {
+				for i := range 50 {
+					id := fmt.Sprintf("u%d-%d-%d", round, g, i)
+					_, err := e.Deliver(context.Background(), []rules.Notification{note("ev-"+id, "r", "hi", id)}, delivery.DeliverOptions{})
+					if err != nil && !errors.Is(err, delivery.ErrClosed) {
+						t.Errorf("Deliver: %v", err)
+					}
+				}
+			})
+		}
+		time.Sleep(time.Duration(round%5) * time.Millisecond)
+		stop()
+		wg.Wait()
 	}
 }
