@@ -50,12 +50,17 @@ type orderCheck struct {
 	bad  samples
 
 	mu        sync.Mutex
-	latencies []time.Duration // publish → Kore call, first notification of each event
+	latencies []latency // first notification of each event
+}
+
+// latency is one event's publish → Kore call, and when it was published.
+type latency struct {
+	published, took time.Duration
 }
 
 func newOrderCheck(set orders, c *clock) *orderCheck {
 	return &orderCheck{set: set, clock: c, seen: make([]atomic.Int32, set.n),
-		latencies: make([]time.Duration, 0, set.matching())}
+		latencies: make([]latency, 0, set.matching())}
 }
 
 // notified checks each identity of one call.
@@ -84,16 +89,23 @@ func (c *orderCheck) observe(text, identity string, at time.Duration) {
 		c.duplicates.Add(1)
 		return
 	}
-	lat := at - c.clock.published(i)
+	pub := c.clock.published(i)
 	c.mu.Lock()
-	c.latencies = append(c.latencies, lat)
+	c.latencies = append(c.latencies, latency{published: pub, took: at - pub})
 	c.mu.Unlock()
 	c.delivered.Add(1)
 }
 
-// latencySnapshot copies the latencies.
-func (c *orderCheck) latencySnapshot() []time.Duration {
+// latencySnapshot copies the latencies of the events published at from
+// or later.
+func (c *orderCheck) latencySnapshot(from time.Duration) []time.Duration {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return append([]time.Duration(nil), c.latencies...)
+	out := make([]time.Duration, 0, len(c.latencies))
+	for _, l := range c.latencies {
+		if l.published >= from {
+			out = append(out, l.took)
+		}
+	}
+	return out
 }

@@ -16,6 +16,7 @@ type Ratio struct {
 	PeakRSS            float64 `json:"peak_rss"`
 	P50                float64 `json:"p50"` // meaningful in paced mode only
 	P99                float64 `json:"p99"` // meaningful in paced mode only
+	P99Steady          float64 `json:"p99_steady"`
 }
 
 // ratios pairs korelay's and the reference's orders results of the same
@@ -34,6 +35,7 @@ func ratios(results []*Result) []Ratio {
 					PeakRSS:            div(k.PeakRSSMiB, ref.PeakRSSMiB),
 					P50:                div(k.P50Ms, ref.P50Ms),
 					P99:                div(k.P99Ms, ref.P99Ms),
+					P99Steady:          div(k.P99SteadyMs, ref.P99SteadyMs),
 				})
 			}
 		}
@@ -55,14 +57,14 @@ func printRatios(w io.Writer, rs []Ratio) {
 	}
 	fmt.Fprintln(w, "korelay ÷ reference (same run, NATS and fake Kore; throughput: higher is better; CPU, RSS, latency: lower is better):")
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "run\tmode\tthroughput\tCPU/notif\tpeak RSS\tp50\tp99\t")
+	fmt.Fprintln(tw, "run\tmode\tthroughput\tCPU/notif\tpeak RSS\tp50\tp99\tp99 after 1 s\t")
 	for _, r := range rs {
-		p50, p99 := "backlog", "backlog" // at max speed the latencies measure the queue
+		p50, p99, steady := "backlog", "backlog", "backlog" // at max speed the latencies measure the queue
 		if r.Mode == "paced" {
-			p50, p99 = times(r.P50), times(r.P99)
+			p50, p99, steady = times(r.P50), times(r.P99), times(r.P99Steady)
 		}
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t\n", r.Run, r.Mode, times(r.Throughput),
-			times(r.CPUPerNotification), times(r.PeakRSS), p50, p99)
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", r.Run, r.Mode, times(r.Throughput),
+			times(r.CPUPerNotification), times(r.PeakRSS), p50, p99, steady)
 	}
 	tw.Flush()
 }

@@ -9,6 +9,9 @@ import (
 	"time"
 )
 
+// steadyAfter is how long after the first publish the steady p99 starts.
+const steadyAfter = time.Second
+
 // Result is what one job of one run measured.
 type Result struct {
 	System   string  `json:"system"`         // korelay or reference
@@ -40,10 +43,14 @@ type Result struct {
 
 	// EventsPerSec is events ÷ (every event acknowledged − first publish),
 	// measured to the harness's 20 ms polling.
-	EventsPerSec         float64 `json:"events_per_sec"`
-	NotificationsPerSec  float64 `json:"notifications_per_sec"`
-	P50Ms                float64 `json:"p50_ms"`
-	P99Ms                float64 `json:"p99_ms"`
+	EventsPerSec        float64 `json:"events_per_sec"`
+	NotificationsPerSec float64 `json:"notifications_per_sec"`
+	P50Ms               float64 `json:"p50_ms"`
+	P99Ms               float64 `json:"p99_ms"`
+	// P99SteadyMs is the p99 of the events published steadyAfter or more
+	// after the first: without the start, where a system opens its
+	// connections and the harness ramps up.
+	P99SteadyMs          float64 `json:"p99_steady_ms"`
 	MaxMs                float64 `json:"max_ms"`
 	CallsPerNotification float64 `json:"calls_per_notification"`
 	CPUSeconds           float64 `json:"cpu_seconds"`
@@ -93,9 +100,12 @@ func (r *Result) fill(chk *orderCheck, stats *callStats, pubStart, doneAt, cpu t
 	r.IDMismatches = chk.mismatches.Load()
 	r.Samples = chk.bad.get()
 	r.fillCalls(stats)
-	lat := chk.latencySnapshot()
+	lat := chk.latencySnapshot(0)
 	slices.Sort(lat)
 	r.P50Ms, r.P99Ms = ms(quantile(lat, 0.50)), ms(quantile(lat, 0.99))
+	steady := chk.latencySnapshot(pubStart + steadyAfter)
+	slices.Sort(steady)
+	r.P99SteadyMs = ms(quantile(steady, 0.99))
 	if len(lat) > 0 {
 		r.MaxMs = ms(lat[len(lat)-1])
 	}

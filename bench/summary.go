@@ -98,6 +98,7 @@ func spreads(rs []Ratio, results []*Result) []spreadRow {
 		if mode == "paced" {
 			rows = appendSpan(rows, name+"p50", "×", pick(func(r Ratio) float64 { return r.P50 }))
 			rows = appendSpan(rows, name+"p99", "×", pick(func(r Ratio) float64 { return r.P99 }))
+			rows = appendSpan(rows, name+"p99 after 1 s", "×", pick(func(r Ratio) float64 { return r.P99Steady }))
 		}
 	}
 	for _, g := range groups(results) {
@@ -150,6 +151,7 @@ func absoluteSpreads(g []*Result) []spreadRow {
 		rows = appendSpan(rows, name+"throughput", "notif/s", col(func(r *Result) float64 { return r.NotificationsPerSec }))
 		rows = appendSpan(rows, name+"p50", "ms", col(func(r *Result) float64 { return r.P50Ms }))
 		rows = appendSpan(rows, name+"p99", "ms", col(func(r *Result) float64 { return r.P99Ms }))
+		rows = appendSpan(rows, name+"p99 after 1 s", "ms", col(func(r *Result) float64 { return r.P99SteadyMs }))
 		rows = appendSpan(rows, name+"CPU per notification", "µs", col(func(r *Result) float64 { return r.CPUPerNotificationUs }))
 	}
 	return appendSpan(rows, name+"peak RSS", "MiB", col(func(r *Result) float64 { return r.PeakRSSMiB }))
