@@ -18,8 +18,12 @@ func printTable(w io.Writer, results []*Result) {
 		if r.Broadcast != nil {
 			continue
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%.0f\t%.0f\t%.2f\t%.2f\t%.2f\t%.1f\t%.3f\t%.1f\t%.1f\t%.1f\t%d\t%d\t%d\t%d\t%v\t\n",
-			scenarioLabel(r), r.System, r.Run, r.EventsPerSec, r.NotificationsPerSec, r.P50Ms, r.P99Ms, r.P99SteadyMs, r.MaxMs,
+		steady := "-" // no event published that late (max speed publishes within about a second)
+		if r.P99SteadyMs > 0 {
+			steady = fmt.Sprintf("%.2f", r.P99SteadyMs)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%.0f\t%.0f\t%.2f\t%.2f\t%s\t%.1f\t%.3f\t%.1f\t%.1f\t%.1f\t%d\t%d\t%d\t%d\t%v\t\n",
+			scenarioLabel(r), r.System, r.Run, r.EventsPerSec, r.NotificationsPerSec, r.P50Ms, r.P99Ms, steady, r.MaxMs,
 			r.CallsPerNotification, r.CPUPerEventUs, r.CPUPerNotificationUs, r.PeakRSSMiB,
 			r.Notified, r.Duplicates, r.Lost, r.IDMismatches, r.OK)
 	}
