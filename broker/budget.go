@@ -184,13 +184,12 @@ func NewSharedBudget(ctx context.Context, js jetstream.JetStream, opts BudgetOpt
 	if b.watcher, err = kv.Watch(ctx, budgetKeyPause); err != nil {
 		return nil, fmt.Errorf("budget bucket %s: watch the pause: %w", opts.Bucket, err)
 	}
-	if b.pause, err = b.readPause(ctx); err != nil {
-		_ = b.watcher.Stop()
-		return nil, fmt.Errorf("budget bucket %s: %w", opts.Bucket, err)
-	}
 	// Knowing the state lets the first lease, often taken under the
 	// first burst of work, cost one round trip.
-	if b.known, b.knownRev, err = b.readState(ctx); err != nil {
+	if b.pause, err = b.readPause(ctx); err == nil {
+		b.known, b.knownRev, err = b.readState(ctx)
+	}
+	if err != nil {
 		_ = b.watcher.Stop()
 		return nil, fmt.Errorf("budget bucket %s: %w", opts.Bucket, err)
 	}

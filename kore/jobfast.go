@@ -29,10 +29,7 @@ var jobKeys = [...]string{"_id", "status", "percentageComplete", "streamId", "cr
 // call. A job with status logs (a finished status poll) or anything
 // unusual goes to encoding/json.
 func (w *jobWire) decodeFast(p *fastjson.Parser, body []byte) bool {
-	if fastjson.ValidateBytes(body) != nil {
-		return false
-	}
-	if found := jsoncheck.Scan(body, math.MaxInt); found.Control || found.Surrogate {
+	if found, ok := jsoncheck.Check(body, math.MaxInt); !ok || found.Surrogate {
 		return false
 	}
 	v, err := p.ParseBytes(body)

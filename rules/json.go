@@ -59,7 +59,10 @@ func newDecoder() *decoder {
 // Strings that are not valid UTF-8 have the bad bytes replaced (U+FFFD), as
 // encoding/json does.
 func DecodeJSON(data []byte) (any, error) {
-	found, ok := validJSON(data)
+	// The parser is lenient (it takes "\x" or a raw tab in a string); the
+	// check is not. A document it refuses is rare and gets encoding/json's
+	// error, which says where.
+	found, ok := jsoncheck.Check(data, math.MaxInt)
 	if !ok {
 		return nil, syntaxError(data)
 	}
@@ -77,30 +80,14 @@ func DecodeJSON(data []byte) (any, error) {
 	return d.valueOf(v), nil
 }
 
-// validJSON reports whether data is one JSON document, and what else a
-// scan of it found. The parser is lenient (it takes "\x" or a raw tab in
-// a string); the validator is strict but for raw control characters, and
-// allocates nothing. A document it refuses is rare and gets
-// encoding/json's error, which says where.
-func validJSON(data []byte) (jsoncheck.Found, bool) {
-	if fastjson.ValidateBytes(data) != nil {
-		return jsoncheck.Found{}, false
-	}
-	found := jsoncheck.Scan(data, math.MaxInt)
-	return found, !found.Control
-}
-
 // LazyJSON reports whether data may be left undecoded in Event.JSON, for
 // Evaluate to decode only what the rules read: a JSON document that
 // Evaluate reads exactly as DecodeJSON would. Anything else (not JSON, a
 // lone surrogate escape, arrays and objects nested near the parser's
 // depth limit) must be decoded with DecodeJSON.
 func LazyJSON(data []byte) bool {
-	if fastjson.ValidateBytes(data) != nil {
-		return false
-	}
-	found := jsoncheck.Scan(data, fastjson.MaxDepth-2)
-	return !found.Control && !found.Deep && !found.Surrogate
+	found, ok := jsoncheck.Check(data, fastjson.MaxDepth-2)
+	return ok && !found.Deep && !found.Surrogate
 }
 
 // decodeStd decodes data with encoding/json, numbers kept exact.

@@ -6,6 +6,19 @@
 // they flag to encoding/json.
 package jsoncheck
 
+import "github.com/valyala/fastjson"
+
+// Check reports whether data is one JSON document, by fastjson's
+// validator and Scan's control characters (which that validator lets
+// through), and what Scan found, depth as Scan's. It allocates nothing.
+func Check(data []byte, depth int) (Found, bool) {
+	if fastjson.ValidateBytes(data) != nil {
+		return Found{}, false
+	}
+	found := Scan(data, depth)
+	return found, !found.Control
+}
+
 // Found is what Scan found in a document.
 type Found struct {
 	// Control: a string holds a raw control character, which JSON

@@ -53,3 +53,25 @@ func TestScanNesting(t *testing.T) {
 		}
 	}
 }
+
+// Check refuses what is not one JSON document, raw control characters in
+// strings included, and passes on what Scan found.
+func TestCheck(t *testing.T) {
+	for _, tc := range []struct {
+		doc       string
+		ok        bool
+		surrogate bool
+	}{
+		{`{"a": [1, 2]}`, true, false},
+		{`{"a": "\ud800"}`, true, true},
+		{"{\"a\": \"\t\"}", false, false}, // a raw tab: fastjson's validator lets it through
+		{`{"a": }`, false, false},
+		{`{} {}`, false, false},
+		{``, false, false},
+	} {
+		found, ok := Check([]byte(tc.doc), 10)
+		if ok != tc.ok || found.Surrogate != tc.surrogate {
+			t.Errorf("Check(%q) = %+v, %v; want ok %v, surrogate %v", tc.doc, found, ok, tc.ok, tc.surrogate)
+		}
+	}
+}
