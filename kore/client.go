@@ -42,6 +42,7 @@ type Client struct {
 	direct     http.RoundTripper
 	notifyPath string // the notify API's path, built once
 	timeout    time.Duration
+	deadlines  *callDeadlines // nil without a timeout
 	// userAgentHeader is the User-Agent header's value, built once.
 	userAgentHeader []string
 	botLanguage     string
@@ -92,6 +93,9 @@ func New(opts ...Option) (*Client, error) {
 		userAgentHeader: []string{o.userAgent},
 		botLanguage:     o.botLanguage,
 		now:             time.Now,
+	}
+	if o.timeout > 0 {
+		c.deadlines = newCallDeadlines(o.timeout)
 	}
 	c.tokens = &tokenSource{
 		fixed:      o.token,
@@ -167,9 +171,9 @@ func putBodyBuffer(buf *bytes.Buffer) {
 // send performs r and returns the status and body of a 2xx answer, read
 // into buf (valid until buf is reused); any other outcome is an error.
 func (c *Client) send(ctx context.Context, r request, buf *bytes.Buffer) (int, []byte, error) {
-	if c.timeout > 0 {
+	if c.deadlines != nil {
 		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeoutCause(ctx, c.timeout, errRequestTimeout)
+		ctx, cancel = c.deadlines.context(ctx, time.Now())
 		defer cancel()
 	}
 	req, err := c.newHTTPRequest(ctx, r)

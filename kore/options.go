@@ -131,6 +131,9 @@ func WithHTTPClient(hc *http.Client) Option {
 // WithTimeout bounds each request, from sending it to reading the whole
 // answer (default DefaultTimeout). Zero means no bound beyond the context. A
 // request that runs out of time fails with an error that IsRetryable accepts.
+// Requests made on the same context, when it is a pointer (as
+// context.WithCancel's is), share their timeouts: each may then run up to
+// a hundredth of d longer.
 func WithTimeout(d time.Duration) Option {
 	return func(o *options) error {
 		if d < 0 {

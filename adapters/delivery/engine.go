@@ -149,7 +149,12 @@ func (e *Engine) Run(ctx context.Context) error {
 	if !e.started.CompareAndSwap(false, true) {
 		return errRunning
 	}
-	e.callCtx = context.WithoutCancel(ctx)
+	// The calls' context outlives ctx, and is one that can be cancelled
+	// (a pointer to compare) so that the Kore client shares its timeouts
+	// among the calls; nothing uses it once Run returns.
+	callCtx, endCalls := context.WithCancel(context.WithoutCancel(ctx))
+	defer endCalls()
+	e.callCtx = callCtx
 	e.send = newSender(e.opts.Concurrency, e.kick)
 	if e.async == nil {
 		e.rec = newSender(e.opts.Concurrency, func() {})
