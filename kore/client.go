@@ -49,6 +49,7 @@ type Client struct {
 	tokens          *tokenSource
 	now             func() time.Time
 	parsers         fastjson.ParserPool // for answers with a fast path
+	headers         sync.Pool           // of *header
 }
 
 // New returns a Client configured by opts. WithBaseURL, WithBotID and one of
@@ -93,6 +94,7 @@ func New(opts ...Option) (*Client, error) {
 		userAgentHeader: []string{o.userAgent},
 		botLanguage:     o.botLanguage,
 		now:             time.Now,
+		headers:         sync.Pool{New: newHeader},
 	}
 	if o.timeout > 0 {
 		c.deadlines = newCallDeadlines(o.timeout)
@@ -176,16 +178,26 @@ func (c *Client) send(ctx context.Context, r request, buf *bytes.Buffer) (int, [
 		ctx, cancel = c.deadlines.context(ctx, time.Now())
 		defer cancel()
 	}
-	req, err := c.newHTTPRequest(ctx, r)
+	h := c.headers.Get().(*header)
+	req, err := c.newHTTPRequest(ctx, r, h)
 	if err != nil {
+		c.headers.Put(h)
 		return 0, nil, err
 	}
 	resp, err := c.roundTrip(req)
 	if err != nil {
+		// The transport may still hold the request: h is left to it.
 		return 0, nil, c.transportError(ctx, r.endpoint, "send request", err)
 	}
-	defer resp.Body.Close()
-	if _, err := buf.ReadFrom(io.LimitReader(resp.Body, maxResponseBody+1)); err != nil {
+	_, err = buf.ReadFrom(io.LimitReader(resp.Body, maxResponseBody+1))
+	resp.Body.Close()
+	// Once the answer's body is closed the request is the caller's again
+	// (net/http's contract), and so is its header; not after an
+	// http.Client, whose cookie jar adds to it.
+	if c.direct != nil {
+		c.headers.Put(h)
+	}
+	if err != nil {
 		return 0, nil, c.transportError(ctx, r.endpoint, "read response", err)
 	}
 	body := buf.Bytes()
@@ -218,13 +230,18 @@ func (c *Client) roundTrip(req *http.Request) (*http.Response, error) {
 	return resp, nil
 }
 
-// newHTTPRequest builds the HTTP request for r, with its headers.
-func (c *Client) newHTTPRequest(ctx context.Context, r request) (*http.Request, error) {
+// newHTTPRequest builds the HTTP request for r, with its headers in h.
+func (c *Client) newHTTPRequest(ctx context.Context, r request, h *header) (*http.Request, error) {
 	var body io.Reader
 	if r.body != nil {
-		b, err := json.Marshal(r.body)
-		if err != nil {
-			return nil, fmt.Errorf("kore %s: encode request: %w", r.endpoint, err)
+		var b []byte
+		if a, ok := r.body.(jsonAppender); ok {
+			b = a.appendJSON(make([]byte, 0, 256))
+		} else {
+			var err error
+			if b, err = json.Marshal(r.body); err != nil {
+				return nil, fmt.Errorf("kore %s: encode request: %w", r.endpoint, err)
+			}
 		}
 		body = bytes.NewReader(b)
 	}
@@ -240,21 +257,38 @@ func (c *Client) newHTTPRequest(ctx context.Context, r request) (*http.Request, 
 	if err != nil {
 		return nil, fmt.Errorf("kore %s: sign token: %w", r.endpoint, err)
 	}
-	// The header is built whole, with canonical keys and the constant
-	// values shared between requests (nothing on the way writes to them):
-	// one map where Set would canonicalize and allocate per header.
-	h := make(http.Header, 5)
-	h["Auth"] = []string{tok}
-	h["Accept"] = headerJSON
-	h["User-Agent"] = c.userAgentHeader
-	if body != nil {
-		h["Content-Type"] = headerJSON
+	req.Header = h.fill(tok, body != nil, c)
+	return req, nil
+}
+
+// header is a request's header, reused once its answer has been read: the
+// map with canonical keys and the constant values shared between requests
+// (nothing on the way writes to them), where Set would canonicalize and
+// allocate per header.
+type header struct {
+	h        http.Header
+	auth     [1]string
+	language [1]string
+}
+
+func newHeader() any { return &header{h: make(http.Header, 5)} }
+
+// fill sets h's values for a request with token tok, with a JSON body or
+// none.
+func (h *header) fill(tok string, withBody bool, c *Client) http.Header {
+	clear(h.h) // keeps its room
+	h.auth[0] = tok
+	h.h["Auth"] = h.auth[:]
+	h.h["Accept"] = headerJSON
+	h.h["User-Agent"] = c.userAgentHeader
+	if withBody {
+		h.h["Content-Type"] = headerJSON
 	}
 	if c.botLanguage != "" {
-		h["Bot-Language"] = []string{c.botLanguage}
+		h.language[0] = c.botLanguage
+		h.h["Bot-Language"] = h.language[:]
 	}
-	req.Header = h
-	return req, nil
+	return h.h
 }
 
 // headerJSON is the value of Accept and Content-Type.

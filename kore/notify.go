@@ -67,7 +67,7 @@ func (c *Client) Notify(ctx context.Context, req NotifyRequest) (*Job, error) {
 		endpoint: EndpointNotify,
 		method:   http.MethodPost,
 		path:     c.notifyPath,
-		body: notifyBody{
+		body: &notifyBody{
 			Channel:          req.Channel,
 			UserIdentityType: UserIdentityType,
 			Message:          req.Message,
