@@ -5,6 +5,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/korelay/korelay/internal/jsonstr"
 )
 
 // appendRecord appends r as one line of JSON (what encoding/json would
@@ -99,7 +101,7 @@ func Preview(payload []byte) string {
 func appendPreview(b []byte, payload []byte) []byte {
 	p := payload[:min(len(payload), PreviewBytes)]
 	if !utf8.Valid(p) {
-		return appendString(b, Preview(payload))
+		return jsonstr.Append(b, Preview(payload))
 	}
 	b = append(b, '"')
 	start := 0
@@ -108,7 +110,7 @@ func appendPreview(b []byte, payload []byte) []byte {
 			continue // bytes of a valid multi-byte rune are ≥ 0x80
 		}
 		b = append(b, p[start:i]...)
-		b = appendEscaped(b, c)
+		b = jsonstr.AppendEscape(b, c)
 		start = i + 1
 	}
 	b = append(b, p[start:]...)
@@ -210,7 +212,7 @@ func (e *encoder) key(k string) {
 func (e *encoder) str(k, v string) {
 	if v != "" {
 		e.key(k)
-		e.b = appendString(e.b, v)
+		e.b = jsonstr.Append(e.b, v)
 	}
 }
 
@@ -253,7 +255,7 @@ func (e *encoder) strs(k string, vs []string) {
 		if i > 0 {
 			e.b = append(e.b, ',')
 		}
-		e.b = appendString(e.b, v)
+		e.b = jsonstr.Append(e.b, v)
 	}
 	e.b = append(e.b, ']')
 }
@@ -319,53 +321,4 @@ func (c *timeCache) appendRFC3339Nano(b []byte, t time.Time) []byte {
 		b = append(b, frac[:n]...)
 	}
 	return append(b, e.zone...)
-}
-
-const hexDigits = "0123456789abcdef"
-
-// appendEscaped appends the JSON escape of an ASCII byte a string cannot
-// hold as it is (a control character, a quote, a backslash).
-func appendEscaped(b []byte, c byte) []byte {
-	switch c {
-	case '"', '\\':
-		return append(b, '\\', c)
-	case '\n':
-		return append(b, '\\', 'n')
-	case '\t':
-		return append(b, '\\', 't')
-	case '\r':
-		return append(b, '\\', 'r')
-	}
-	return append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
-}
-
-// appendString appends s as a JSON string; invalid UTF-8 becomes U+FFFD.
-func appendString(b []byte, s string) []byte {
-	b = append(b, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' {
-				i++
-				continue
-			}
-			b = append(b, s[start:i]...)
-			b = appendEscaped(b, c)
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			b = append(b, s[start:i]...)
-			b = append(b, `\ufffd`...)
-			i += size
-			start = i
-			continue
-		}
-		i += size
-	}
-	b = append(b, s[start:]...)
-	return append(b, '"')
 }

@@ -41,21 +41,6 @@ func TestAppendRecordRoundTrips(t *testing.T) {
 	}
 }
 
-func TestAppendStringMatchesEncodingJSON(t *testing.T) {
-	for _, s := range []string{"", "plain", "q\"b\\s/", "\x00\x1f\x7f", "é😀", "bad \xff\xfe utf8", "\u2028"} {
-		var back string
-		if err := json.Unmarshal(appendString(nil, s), &back); err != nil {
-			t.Fatalf("%q: %v", s, err)
-		}
-		want, _ := json.Marshal(s)
-		var wantBack string
-		_ = json.Unmarshal(want, &wantBack)
-		if back != wantBack {
-			t.Errorf("%q decodes to %q, encoding/json's to %q", s, back, wantBack)
-		}
-	}
-}
-
 func BenchmarkAppendRecord(b *testing.B) {
 	t0 := time.Now()
 	r := Record{Kind: KindEvaluated, EventID: "korelay-123456", Time: t0, Delivery: &Delivery{Seq: 123456, Attempt: 1},

@@ -15,6 +15,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/korelay/korelay/internal/jsack"
+	"github.com/korelay/korelay/internal/jsonstr"
 )
 
 // Stream defaults.
@@ -249,7 +250,7 @@ func NewReader(s jetstream.Stream) *Reader { return &Reader{stream: s} }
 // reads the event's shard, oldest message first.
 func (r *Reader) Records(ctx context.Context, eventID string) ([]Record, error) {
 	subject := Subject(ShardOf(eventID))
-	marker := append([]byte(`"event_id":`), appendString(nil, eventID)...)
+	marker := append([]byte(`"event_id":`), jsonstr.Append(nil, eventID)...)
 	var out []Record
 	for seq := uint64(1); ; {
 		raw, err := r.stream.GetMsg(ctx, seq, jetstream.WithGetMsgSubject(subject))
