@@ -3,6 +3,7 @@ package journal
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
@@ -114,11 +115,11 @@ func TestWriteAllocatesNothing(t *testing.T) {
 	}
 	write() // the event enters the memory; the queue's buffers grow
 	for range 10 {
-		w.flushQueued()
+		w.flushQueued(true)
 		write()
 	}
-	w.flushQueued()
-	if n := testing.AllocsPerRun(100, func() { write(); w.flushQueued() }); n != 0 {
+	w.flushQueued(true)
+	if n := testing.AllocsPerRun(100, func() { write(); w.flushQueued(true) }); n != 0 {
 		t.Errorf("Write allocates %.1f times a record, want 0", n)
 	}
 }
@@ -127,3 +128,50 @@ type nopSink struct{}
 
 func (nopSink) Write(int, int, []byte) error { return nil }
 func (nopSink) Flush(context.Context) error  { return nil }
+
+// sizeSink records the size and record count of each write.
+type sizeSink struct{ sizes, records []int }
+
+func (s *sizeSink) Write(_ int, n int, data []byte) error {
+	s.sizes = append(s.sizes, len(data))
+	s.records = append(s.records, n)
+	return nil
+}
+
+func (s *sizeSink) Flush(context.Context) error { return nil }
+
+// TestKickWritesOnlyFullBatches: a flush woken by many waiting lines
+// writes only the shards' batches that filled up, never every shard's
+// few lines; the timed flush writes the rest, so every record is written
+// once.
+func TestKickWritesOnlyFullBatches(t *testing.T) {
+	sink := &sizeSink{}
+	w := NewWriter(WriterOptions{Sink: sink, FlushEvery: time.Hour, Buffer: 1 << 20})
+	const events = 6000
+	for i := range events {
+		d := Delivery{Seq: uint64(i), Attempt: 1}
+		rec := Record{Kind: KindEvaluated, EventID: fmt.Sprintf("korelay-%d", i), Time: time.Unix(1, 0), Delivery: &d}
+		w.Write(&rec, nil)
+	}
+	w.flushQueued(false)
+	if len(sink.sizes) == 0 {
+		t.Fatal("a kick with every shard's batch full wrote nothing")
+	}
+	for i, n := range sink.sizes {
+		if n < maxMessage {
+			t.Errorf("kick write %d: %d bytes, want a full batch (%d)", i, n, maxMessage)
+		}
+	}
+	kicked := len(sink.sizes)
+	w.flushQueued(true)
+	if len(sink.sizes) <= kicked {
+		t.Error("the timed flush wrote nothing of what the kick left")
+	}
+	total := 0
+	for _, n := range sink.records {
+		total += n
+	}
+	if total != events {
+		t.Errorf("%d records written, want %d", total, events)
+	}
+}
