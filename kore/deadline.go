@@ -42,11 +42,19 @@ func (d *callDeadlines) context(parent context.Context, now time.Time) (context.
 	end := now.Add(d.timeout)
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if d.shared == nil || d.parent != parent || end.After(d.end) || d.shared.Err() != nil {
-		d.end = end.Add(d.grain)
-		d.shared, d.cancel = context.WithDeadlineCause(parent, d.end, errRequestTimeout)
-		d.parent = parent
+	current := d.shared != nil && !end.After(d.end) && d.shared.Err() == nil
+	switch {
+	case current && d.parent == parent:
+		return d.shared, func() {}
+	case current:
+		// Another parent's shared context is current: this call gets one
+		// of its own, so that calls alternating between parents never
+		// leave a shared context (and its timer) per call behind.
+		return context.WithTimeoutCause(parent, d.timeout, errRequestTimeout)
 	}
+	d.end = end.Add(d.grain)
+	d.shared, d.cancel = context.WithDeadlineCause(parent, d.end, errRequestTimeout)
+	d.parent = parent
 	return d.shared, func() {}
 }
 

@@ -48,8 +48,18 @@ func TestCallDeadlines(t *testing.T) {
 		t.Error("a call past the shared deadline's slack reused it")
 	}
 	within(third, later)
-	if o, _ := d.context(other, later); o == third {
+	// A call on another parent while the first's shared context is
+	// current gets a context of its own, ended by its done.
+	o, doneO := d.context(other, later)
+	if o == third {
 		t.Error("a call on another parent got the first parent's context")
+	}
+	doneO()
+	if o.Err() == nil {
+		t.Error("another parent's call context lives on after its done")
+	}
+	if again, _ := d.context(parent, later); again != third {
+		t.Error("a call on another parent replaced the first parent's shared context")
 	}
 
 	// A parent that is not a pointer cannot key a shared context: each
@@ -66,14 +76,19 @@ func TestCallDeadlines(t *testing.T) {
 		t.Error("an unshared context lives on after its call's done")
 	}
 
-	// A parent's end ends its shared context, and the next call does not
+	// Past the shared context's slack another parent takes the sharing
+	// over; its end ends its shared context, and the next call does not
 	// reuse it.
+	afterSlack := later.Add(d.grain + time.Millisecond)
+	taken, _ := d.context(other, afterSlack)
+	if shared, _ := d.context(other, afterSlack); shared != taken {
+		t.Error("another parent did not take the sharing over past the slack")
+	}
 	stopOther()
-	ended, _ := d.context(other, later)
-	if ended.Err() == nil {
+	if taken.Err() == nil {
 		t.Error("a context of a cancelled parent is alive")
 	}
-	fresh, _ := d.context(parent, later)
+	fresh, _ := d.context(parent, afterSlack)
 	if fresh.Err() != nil {
 		t.Errorf("the next call on a live parent got an ended context: %v", fresh.Err())
 	}
