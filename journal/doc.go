@@ -4,12 +4,11 @@
 //
 // korelay hands Records to a Writer (Writer.Write), which encodes each at
 // once on the caller's goroutine and never blocks it: a full buffer drops
-// the record and counts it. The Writer keeps the latest
-// events in a Memory (encoded, for the status page's recent events and
-// rule match counts), and, in batches from a goroutine of its own,
-// publishes them to the journal stream (StreamName), bounded by age and
-// size: one
-// message holds records of many events of one shard (Shards subjects
+// the record and counts it. The Writer keeps the latest events in a
+// Memory (encoded, for the status page's recent events and rule match
+// counts), and, in batches from a goroutine of its own, publishes them to
+// the journal stream (StreamName), bounded by age and size: one message
+// holds records of many events of one shard (Shards subjects
 // korelay.journal.s00…, by ShardOf the event id). A Reader reads an
 // event's records back from its shard and Build assembles them into a
 // Story.

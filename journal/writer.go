@@ -61,8 +61,8 @@ type WriterOptions struct {
 type Writer struct {
 	opts   WriterOptions
 	mu     sync.Mutex
-	lines  lineQueue
-	spareL lineQueue // the lines taken at the last flush, reused
+	lines  lineQueue // queued only with a Sink
+	spare  lineQueue // the lines taken at the last flush, reused
 	stop   chan struct{}
 	done   chan struct{}
 	kick   chan struct{} // flush now: many lines wait
@@ -213,7 +213,7 @@ func (w *Writer) run() {
 func (w *Writer) flushQueued(all bool) {
 	w.mu.Lock()
 	lines := w.lines
-	w.lines = lineQueue{data: w.spareL.data[:0], refs: w.spareL.refs[:0]}
+	w.lines = lineQueue{data: w.spare.data[:0], refs: w.spare.refs[:0]}
 	w.mu.Unlock()
 	start := 0
 	for _, ref := range lines.refs {
@@ -223,8 +223,8 @@ func (w *Writer) flushQueued(all bool) {
 	if cap(lines.data) > 4*kickBytes {
 		lines = lineQueue{} // let a burst's buffers go
 	}
-	w.spareL = lines
-	if all && w.opts.Sink != nil {
+	w.spare = lines
+	if all {
 		for i := range w.shards {
 			w.write(i)
 		}
@@ -234,9 +234,6 @@ func (w *Writer) flushQueued(all bool) {
 // batch adds one encoded record to its shard's batch; a batch grown to
 // maxMessage is written at once.
 func (w *Writer) batch(shard int, line []byte) {
-	if w.opts.Sink == nil {
-		return
-	}
 	sb := &w.shards[shard]
 	sb.data = append(append(sb.data, line...), '\n')
 	sb.records++
