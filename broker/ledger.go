@@ -154,6 +154,11 @@ func (l *Ledger) RecordAsync(keys []string, ttl time.Duration, done func(error))
 	})
 }
 
+// FlushWrites sends the ledger's writes waiting in the broker's outbox now,
+// with every other write waiting there, instead of at the end of the
+// outbox's linger: for a caller that waits for the writes' acknowledgement.
+func (l *Ledger) FlushWrites() { l.writes.out.flush() }
+
 // writesFor returns the subjects and the value that record keys for ttl.
 func (l *Ledger) writesFor(keys []string, ttl time.Duration) ([]string, []byte, error) {
 	if ttl <= 0 || ttl > MaxDedupWindow {

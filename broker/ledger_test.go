@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"testing"
 	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
 )
 
 func TestLedgerSeenRecordExpiry(t *testing.T) {
@@ -146,5 +148,34 @@ func TestLedgerKeyIsStable(t *testing.T) {
 	}
 	if got := string(appendLedgerKey([]byte("$KV.b."), "order-paid\x00event:korelay-42\x00ann@example.com")); got != "$KV.b."+want {
 		t.Errorf("appendLedgerKey = %q", got)
+	}
+}
+
+// TestLedgerFlushWrites: a ledger write the outbox holds back (here for
+// an hour) goes out when FlushWrites asks, and its record completes.
+func TestLedgerFlushWrites(t *testing.T) {
+	nc := connect(t, startServer(t))
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := newLedger(context.Background(), nc, js, newOutbox(nc, time.Hour), "FLUSHED", 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	l.RecordAsync([]string{"order-shipped:42:ann@example.com"}, time.Hour, func(err error) { done <- err })
+	select {
+	case err := <-done:
+		t.Fatalf("the record finished (%v) while the outbox held its write", err)
+	case <-time.After(100 * time.Millisecond):
+	}
+	l.FlushWrites()
+	if err := waitErr(t, done, "the record never finished after FlushWrites"); err != nil {
+		t.Fatalf("RecordAsync: %v", err)
+	}
+	seen, err := l.Seen(context.Background(), []string{"order-shipped:42:ann@example.com"})
+	if err != nil || !seen[0] {
+		t.Fatalf("Seen after the flushed record = %v, %v; want [true]", seen, err)
 	}
 }

@@ -12,8 +12,9 @@ import (
 const (
 	// outboxLinger is how long a write may wait for others to share its
 	// socket write. It delays only acknowledgements of settled events and
-	// the ledger's writes, never a call to Kore.
-	outboxLinger = time.Millisecond
+	// the ledger's writes, never a call to Kore; a dispatcher held back by
+	// unrecorded calls has the ledger's writes sent at once (Ledger.FlushWrites).
+	outboxLinger = 3 * time.Millisecond
 	// outboxBatch writes are sent at once, without waiting out the linger.
 	outboxBatch = 256
 )

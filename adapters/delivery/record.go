@@ -76,6 +76,15 @@ func (e *Engine) recordRoom() bool {
 	return e.unrecorded.Load()+busy < 2*int64(e.opts.Concurrency)
 }
 
+// hurryRecording has the ledger send the writes it holds back for
+// batching when recording, not a busy sender, is what keeps the next call
+// from starting.
+func (e *Engine) hurryRecording() {
+	if e.async != nil && e.send.free() && !e.recordRoom() {
+		e.async.FlushWrites()
+	}
+}
+
 // accepted settles the items of a call Kore accepted, whose keys were
 // recorded (recErr says if not), as sent (dry run: as such), and queues
 // the job's status poll when jobs are tracked.

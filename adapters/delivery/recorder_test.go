@@ -3,6 +3,7 @@ package delivery_test
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -50,6 +51,7 @@ type asyncGatedLedger struct {
 	mu      sync.Mutex
 	open    bool
 	held    []func()
+	flushes atomic.Int32 // FlushWrites calls
 }
 
 func newAsyncGatedLedger() *asyncGatedLedger {
@@ -68,6 +70,10 @@ func (l *asyncGatedLedger) RecordAsync(keys []string, ttl time.Duration, done fu
 	l.mu.Unlock()
 	store()
 }
+
+// FlushWrites counts the engine's requests to send held writes; the
+// gate, not a linger, holds them here.
+func (l *asyncGatedLedger) FlushWrites() { l.flushes.Add(1) }
 
 func (l *asyncGatedLedger) waitingRecord() <-chan struct{} { return l.waiting }
 
@@ -193,6 +199,9 @@ func TestCallsAwaitingRecordsAreBounded(t *testing.T) {
 	time.Sleep(50 * time.Millisecond) // room for a call that should not start
 	if got := len(f.Calls()); got != 2 {
 		t.Fatalf("%d calls with the ledger storing nothing and concurrency 1, want 2 (one accepted awaiting its record, one more)", got)
+	}
+	if l.flushes.Load() == 0 {
+		t.Error("the dispatcher, held by unrecorded calls, never asked the ledger to send its writes")
 	}
 	l.release()
 	for range 3 {
