@@ -154,10 +154,11 @@ func (l *Ledger) RecordAsync(keys []string, ttl time.Duration, done func(error))
 	})
 }
 
-// FlushWrites sends the ledger's writes waiting in the broker's outbox now,
-// with every other write waiting there, instead of at the end of the
+// FlushWrites has the ledger's writes waiting in the broker's outbox sent
+// within a fraction of a millisecond (with every other write waiting
+// there, and those that join them meanwhile) instead of at the end of the
 // outbox's linger: for a caller that waits for the writes' acknowledgement.
-func (l *Ledger) FlushWrites() { l.writes.out.flush() }
+func (l *Ledger) FlushWrites() { l.writes.out.soon() }
 
 // writesFor returns the subjects and the value that record keys for ttl.
 func (l *Ledger) writesFor(keys []string, ttl time.Duration) ([]string, []byte, error) {

@@ -13,10 +13,14 @@ const (
 	// outboxLinger is how long a write may wait for others to share its
 	// socket write. It delays only acknowledgements of settled events and
 	// the ledger's writes, never a call to Kore; a dispatcher held back by
-	// unrecorded calls has the ledger's writes sent at once (Ledger.FlushWrites).
+	// unrecorded calls has them sent within outboxHurry (Ledger.FlushWrites).
 	outboxLinger = 3 * time.Millisecond
 	// outboxBatch writes are sent at once, without waiting out the linger.
 	outboxBatch = 256
+	// outboxHurry is how long writes may still wait once a caller waits
+	// for them (soon): long enough to share a burst with the writes that
+	// follow at full speed, short against a call to Kore.
+	outboxHurry = 200 * time.Microsecond
 )
 
 // outbox gathers the broker's small writes that nothing waits on right
@@ -29,10 +33,11 @@ type outbox struct {
 	nc     *nats.Conn
 	linger time.Duration
 
-	mu    sync.Mutex
-	queue []outgoing
-	armed bool // the timer will flush queue
-	timer *time.Timer
+	mu      sync.Mutex
+	queue   []outgoing
+	armed   bool // the timer will flush queue
+	hurried bool // the timer will flush queue within outboxHurry
+	timer   *time.Timer
 
 	sending sync.Mutex // one flush at a time; guards spare
 	spare   []outgoing
@@ -75,6 +80,17 @@ func (o *outbox) add(w outgoing) {
 	}
 }
 
+// soon has the queued writes sent within outboxHurry rather than at the
+// end of the linger: for a caller that waits for them.
+func (o *outbox) soon() {
+	o.mu.Lock()
+	if len(o.queue) > 0 && !o.hurried {
+		o.armed, o.hurried = true, true
+		o.timer.Reset(outboxHurry)
+	}
+	o.mu.Unlock()
+}
+
 // flush sends every queued write, back to back.
 func (o *outbox) flush() {
 	o.sending.Lock()
@@ -82,7 +98,7 @@ func (o *outbox) flush() {
 	o.mu.Lock()
 	ws := o.queue
 	o.queue = o.spare[:0]
-	o.armed = false
+	o.armed, o.hurried = false, false
 	o.mu.Unlock()
 	for i := range ws {
 		o.send(&ws[i])

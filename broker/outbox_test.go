@@ -68,6 +68,31 @@ func drain(t *testing.T, sub *nats.Subscription, n int) {
 	}
 }
 
+// TestOutboxSoonSendsBeforeTheLinger: once asked (soon), queued writes go
+// out long before a linger of an hour, together with those added in the
+// meantime; asking with nothing queued sends nothing later.
+func TestOutboxSoonSendsBeforeTheLinger(t *testing.T) {
+	nc := connect(t, startServer(t))
+	sub, err := nc.SubscribeSync("out.>")
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := newOutbox(nc, time.Hour)
+	o.soon() // nothing queued: nothing to hurry
+	o.add(outgoing{subject: "out.1", reply: "r", data: []byte("v")})
+	if n := received(t, nc, sub); n != 0 {
+		t.Fatalf("%d writes sent before anyone asked, want 0", n)
+	}
+	o.soon()
+	o.add(outgoing{subject: "out.2", reply: "r", data: []byte("v")})
+	for i := 1; i <= 2; i++ {
+		m, err := sub.NextMsg(5 * time.Second)
+		if err != nil || m.Subject != fmt.Sprintf("out.%d", i) {
+			t.Fatalf("write %d after soon: %v %v", i, m, err)
+		}
+	}
+}
+
 // TestOutboxSendsAfterLinger: with nothing else to wake it, a queued write
 // goes out once the linger has passed.
 func TestOutboxSendsAfterLinger(t *testing.T) {

@@ -20,8 +20,8 @@ type Ledger interface {
 // asyncRecorder is a Ledger that records without holding the caller:
 // done hears once whether every key was stored. done runs on one of the
 // ledger's goroutines and must not wait for another Record. It may hold
-// writes back for a moment to send them with others; FlushWrites sends
-// them at once.
+// writes back for a moment to send them with others; FlushWrites has them
+// sent promptly.
 type asyncRecorder interface {
 	RecordAsync(keys []string, ttl time.Duration, done func(error))
 	FlushWrites()
