@@ -15,8 +15,12 @@ const (
 	// the ledger's writes, never a call to Kore; a dispatcher held back by
 	// unrecorded calls has them sent within outboxHurry (Ledger.FlushWrites).
 	outboxLinger = 3 * time.Millisecond
-	// outboxBatch writes are sent at once, without waiting out the linger.
-	outboxBatch = 256
+	// outboxBatch writes are sent at once, without waiting out the linger:
+	// about what the linger gathers at a few thousand notifications a
+	// second. At full speed they gather within about a millisecond, so
+	// acknowledgements do not wait long for a burst that is already
+	// worth its write (waiting the whole linger there cost CPU).
+	outboxBatch = 24
 	// outboxHurry is how long writes may still wait once a caller waits
 	// for them (soon): long enough to share a burst with the writes that
 	// follow at full speed, short against a call to Kore.
