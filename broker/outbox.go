@@ -27,12 +27,14 @@ const (
 	outboxHurry = 200 * time.Microsecond
 )
 
-// outbox gathers the broker's small writes that nothing waits on right
-// away — acknowledgements of settled events and the ledger's writes — and
-// sends them together, at most outboxLinger after the first. nats.go writes
-// to the socket whenever its flusher wakes, so writes sent one by one as
-// each event settles cost a system call each (and one read for the
-// server); sent in a burst they share one. Safe for concurrent use.
+// outbox gathers the broker's small writes that seldom need to go out at
+// once — acknowledgements of settled events and the ledger's writes — and
+// sends them together: at most outboxLinger after the first, at once when
+// outboxBatch wait, within outboxHurry once a caller waits for them
+// (soon). nats.go writes to the socket whenever its flusher wakes, so
+// writes sent one by one as each event settles cost a system call each
+// (and one read for the server); sent in a burst they share one. Safe for
+// concurrent use.
 type outbox struct {
 	nc     *nats.Conn
 	linger time.Duration

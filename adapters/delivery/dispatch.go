@@ -18,8 +18,8 @@ func (e *Engine) dispatch() time.Duration {
 			// Wait for a worker to finish (recorded wakes us for room
 			// to record too); check again, as one may have just now.
 			e.send.want()
-			e.hurryRecording()
 			if !e.send.free() || !e.recordRoom() {
+				e.hurryRecording()
 				return -1
 			}
 		}
