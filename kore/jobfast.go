@@ -133,10 +133,10 @@ func fastBytes(v *fastjson.Value) ([]byte, bool) {
 	return b, utf8.Valid(b)
 }
 
-// fastTime decodes an RFC 3339 string as lenientTime does; an unparsable
-// string is the zero time. Numbers and anything else go to encoding/json.
-// A strict RFC 3339 time is read from the parser's bytes; anything else
-// goes through time.Parse as lenientTime's does.
+// fastTime decodes an RFC 3339 string as lenientTime does: a strict one
+// straight from the parser's bytes, any other through time.Parse; an
+// unparsable string is the zero time. Numbers and anything else go to
+// encoding/json.
 func fastTime(t *lenientTime, v *fastjson.Value) bool {
 	b, ok := fastBytes(v)
 	if !ok {
