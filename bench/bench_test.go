@@ -29,7 +29,8 @@ func TestHarnessSmoke(t *testing.T) {
 	}
 }
 
-// smoke runs every scenario once against the kore kind of fake Kore.
+// smoke runs every scenario once against the kore kind of fake Kore; with
+// the full one the reference keeps its ledger too (-ref-ledger).
 func smoke(t *testing.T, kore string) {
 	o := options{
 		N: 200, Mode: "both", Rate: 2000, Tick: 2 * time.Millisecond, Runs: 1,
@@ -39,6 +40,7 @@ func smoke(t *testing.T, kore string) {
 		Systems: "both", Scenarios: "all", Kore: kore, Workers: 8, Batch: 64,
 		BroadcastSize: 2500, BroadcastLead: 3 * time.Second,
 		Bin: os.Getenv("KORELAY_BENCH_BIN"), RefBin: os.Getenv("KORELAY_BENCH_REF_BIN"),
+		RefLedger: kore == "full",
 	}
 	var out strings.Builder
 	results, err := run(context.Background(), o, &out)
@@ -64,6 +66,9 @@ func smoke(t *testing.T, kore string) {
 	}
 	if !strings.Contains(out.String(), "korelay ÷ reference") {
 		t.Error("no ratio table in the output")
+	}
+	if got := strings.Contains(out.String(), "-ref-ledger"); got != o.RefLedger {
+		t.Errorf("output names -ref-ledger: %v, want %v", got, o.RefLedger)
 	}
 }
 

@@ -15,6 +15,8 @@ import (
 const (
 	streamName    = "KORELAY"
 	refStreamName = "ORDERS"
+	// refLedgerBucket is the reference's ledger with -ref-ledger.
+	refLedgerBucket = "REFERENCE_LEDGER"
 )
 
 // startNATS starts an in-process NATS server with JetStream on a random

@@ -46,6 +46,7 @@ type options struct {
 	Kore      string // lean or full: the fake Kore
 	Workers   int    // the reference's worker pool
 	Batch     int    // the reference's pull batch
+	RefLedger bool   // the reference keeps an idempotency ledger too
 
 	Profile string // write the harness's own CPU profile here; empty: none
 	// KorelayProfile, when set, is a folder where each run of korelay and
@@ -87,6 +88,7 @@ func parseFlags(args []string) (options, error) {
 	fs.StringVar(&o.Kore, "kore", "lean", "fake Kore: lean (checks shape, no JWT verification; for speed) or full (kore/koretest; for correctness)")
 	fs.IntVar(&o.Workers, "workers", 32, "the reference's workers (Kore calls in flight; korelay's default concurrency is 32)")
 	fs.IntVar(&o.Batch, "batch", 512, "the reference's pull batch (korelay pulls up to 512)")
+	fs.BoolVar(&o.RefLedger, "ref-ledger", false, "the reference keeps an idempotency ledger too, as korelay does (one KV entry per notification, awaited before the ack): the ratios then leave out the ledger's own cost")
 	fs.IntVar(&o.BroadcastSize, "broadcast-size", 100000, "identities in the broadcast scenario's dataset")
 	fs.DurationVar(&o.BroadcastLead, "broadcast-lead", 6*time.Second, "the broadcast's cron fire is this long after korelay starts")
 	fs.StringVar(&o.Profile, "profile", "", "write a CPU profile of the harness itself (NATS server, fake Kore, publisher) to this file")

@@ -19,6 +19,7 @@ type report struct {
 	Kore      string      `json:"kore"`
 	Systems   string      `json:"systems"`
 	Scenarios string      `json:"scenarios"`
+	RefLedger bool        `json:"ref_ledger,omitempty"` // the reference kept a ledger (-ref-ledger)
 	Results   []*Result   `json:"results"`
 	Ratios    []Ratio     `json:"ratios,omitempty"`
 	Spread    []spreadRow `json:"spread,omitempty"`
@@ -34,7 +35,7 @@ type spreadRow struct {
 
 func newReport(o options, results []*Result) *report {
 	r := &report{Time: time.Now().UTC(), N: o.N, Rate: o.Rate, Runs: o.Runs, Kore: o.Kore,
-		Systems: o.Systems, Scenarios: o.Scenarios, Results: results, Ratios: ratios(results)}
+		Systems: o.Systems, Scenarios: o.Scenarios, RefLedger: o.RefLedger, Results: results, Ratios: ratios(results)}
 	if o.Runs > 1 {
 		r.Spread = spreads(r.Ratios, results)
 	}
@@ -45,6 +46,9 @@ func newReport(o options, results []*Result) *report {
 func (r *report) print(w io.Writer) {
 	printTable(w, r.Results)
 	printBroadcastTable(w, r.Results)
+	if r.RefLedger && len(r.Ratios) > 0 {
+		fmt.Fprintln(w, "the reference keeps an idempotency ledger too (-ref-ledger): the ratios leave out the ledger's cost")
+	}
 	printRatios(w, r.Ratios)
 	if len(r.Spread) > 0 {
 		fmt.Fprintf(w, "spread over %d runs (min–max):\n", r.Runs)

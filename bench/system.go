@@ -55,6 +55,9 @@ func startReference(ctx context.Context, o options, bin, dir, natsURL string, k 
 		"-workers", strconv.Itoa(o.Workers), "-batch", strconv.Itoa(o.Batch),
 		"-drain", o.Drain.String(), "-ready", ready,
 	}
+	if o.RefLedger {
+		args = append(args, "-ledger", refLedgerBucket)
+	}
 	if o.KorelayProfile != "" {
 		args = append(args, "-cpuprofile", filepath.Join(o.KorelayProfile, "reference-"+filepath.Base(dir)+".prof"))
 	}

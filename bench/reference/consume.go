@@ -33,6 +33,11 @@ func serve(ctx context.Context, o options, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
+	if o.Ledger != "" {
+		if n.ledger, err = newLedger(ctx, js, o.Ledger); err != nil {
+			return err
+		}
+	}
 	if err := consume(ctx, cons, n, o, log); err != nil {
 		return err
 	}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
+	"strconv"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -47,7 +48,16 @@ func (o order) text() (string, error) {
 // handle processes one message: paid orders are notified, then every
 // message is acked; failures are redelivered with backoff or terminated.
 func handle(ctx context.Context, m jetstream.Msg, w *worker, log *slog.Logger) {
-	err := process(ctx, m.Data(), w)
+	var d delivery
+	if w.n.ledger != nil {
+		md, err := m.Metadata()
+		if err != nil {
+			retry(m, err, log)
+			return
+		}
+		d = delivery{key: "seq-" + strconv.FormatUint(md.Sequence.Stream, 10), redelivered: md.NumDelivered > 1}
+	}
+	err := process(ctx, m.Data(), d, w)
 	switch {
 	case err == nil:
 		_ = m.Ack()
@@ -59,8 +69,17 @@ func handle(ctx context.Context, m jetstream.Msg, w *worker, log *slog.Logger) {
 	}
 }
 
-// process decodes, filters and notifies one event.
-func process(ctx context.Context, data []byte, w *worker) error {
+// delivery is what the ledger needs of a message: the event's key (its
+// stream sequence) and whether it was delivered before.
+type delivery struct {
+	key         string
+	redelivered bool
+}
+
+// process decodes, filters and notifies one event. With a ledger, an event
+// delivered before is looked up first, and a notification is recorded
+// before process returns.
+func process(ctx context.Context, data []byte, d delivery, w *worker) error {
 	o, err := decode(data)
 	if err != nil || o.Status != "paid" {
 		return err
@@ -69,7 +88,19 @@ func process(ctx context.Context, data []byte, w *worker) error {
 	if err != nil {
 		return err
 	}
-	return w.notify(ctx, o.Customer.Email, text)
+	l := w.n.ledger
+	if l == nil {
+		return w.notify(ctx, o.Customer.Email, text)
+	}
+	if d.redelivered {
+		if seen, err := l.seen(ctx, d.key); err != nil || seen {
+			return err
+		}
+	}
+	if err := w.notify(ctx, o.Customer.Email, text); err != nil {
+		return err
+	}
+	return l.record(ctx, d.key)
 }
 
 // retry asks for redelivery after an exponential backoff, or gives the

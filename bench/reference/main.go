@@ -1,6 +1,7 @@
 // Command reference is the hand-written Go pipeline that korelay's load
 // harness (bench/) compares korelay against: the same job as the harness's
-// order rule, with no rules engine and no idempotency ledger.
+// order rule, with no rules engine and, unless -ledger names a bucket, no
+// idempotency ledger.
 //
 // It creates its own JetStream stream and durable pull consumer on the
 // given subject, pulls in batches, decodes each order (keeping the id's
@@ -8,11 +9,15 @@
 // confirmed." to Kore's notify API over keep-alive connections from a
 // fixed pool of workers, acking each event after a 2xx (or at once when it
 // does not match). Failures are redelivered with backoff (429, 5xx,
-// network) or terminated (other 4xx, undecodable events).
+// network) or terminated (other 4xx, undecodable events). With -ledger it
+// also records each notification in a KV bucket, published after Kore
+// accepts and awaited before the ack, and looks an event up before sending
+// it again after a redelivery, as korelay's ledger does: the harness's
+// -ref-ledger uses it to tell the ledger's own cost from korelay's.
 //
 // Usage (the harness passes every flag):
 //
-//	reference -nats URL -kore URL -bot ID -client-id ID -client-secret S [-workers 32] [-ready FILE]
+//	reference -nats URL -kore URL -bot ID -client-id ID -client-secret S [-workers 32] [-ledger BUCKET] [-ready FILE]
 //
 // SIGTERM or SIGINT stops pulling, lets the workers finish the events they
 // hold, flushes the acks and exits 0.
@@ -41,7 +46,7 @@ type options struct {
 	BotID, ClientID, Secret     string
 	Stream, Subject, Consumer   string
 	Workers, Batch, MaxAckPend  int
-	Ready, CPUProfile           string
+	Ready, CPUProfile, Ledger   string
 	HTTPTimeout, Drain, AckWait time.Duration
 }
 
@@ -84,6 +89,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.IntVar(&o.Workers, "workers", 32, "workers, each with at most one Kore call in flight")
 	fs.IntVar(&o.Batch, "batch", 512, "messages per pull request")
 	fs.IntVar(&o.MaxAckPend, "max-ack-pending", 1024, "the consumer's MaxAckPending")
+	fs.StringVar(&o.Ledger, "ledger", "", "also keep an idempotency ledger in this KV `bucket`, as korelay does: one entry per notification, awaited before the ack")
 	fs.StringVar(&o.Ready, "ready", "", "create this file once consuming")
 	fs.StringVar(&o.CPUProfile, "cpuprofile", "", "write a CPU profile to this `file` until the reference stops")
 	fs.DurationVar(&o.HTTPTimeout, "http-timeout", 10*time.Second, "timeout of one Kore call")

@@ -23,6 +23,7 @@ type notifier struct {
 	url    string
 	token  string
 	client *http.Client
+	ledger *ledger // nil: no ledger (-ledger "")
 }
 
 // newNotifier mints the JWT once and sizes the connection pool to the workers.

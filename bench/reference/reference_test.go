@@ -9,6 +9,10 @@ import (
 	"net/http/httptest"
 	"testing"
 	"time"
+
+	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 )
 
 // TestProcess checks the pipeline's decisions on single events: the id's
@@ -41,7 +45,7 @@ func TestProcess(t *testing.T) {
 		{"paid without e-mail", `{"id":7,"status":"paid","customer":{"name":"Cy"}}`, errBadEvent},
 	}
 	for _, c := range cases {
-		if err := process(context.Background(), []byte(c.event), w); !errors.Is(err, c.wantErr) {
+		if err := process(context.Background(), []byte(c.event), delivery{}, w); !errors.Is(err, c.wantErr) {
 			t.Errorf("%s: err = %v, want %v", c.name, err, c.wantErr)
 		}
 	}
@@ -69,4 +73,78 @@ func TestNotifyErrors(t *testing.T) {
 		}
 		srv.Close()
 	}
+}
+
+// TestLedger checks the optional ledger: a sent notification is recorded,
+// a redelivered event found in it is acked without a call, one not found is
+// sent and recorded, and a non-matching event records nothing.
+func TestLedger(t *testing.T) {
+	calls := 0
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		calls++
+		_, _ = io.WriteString(w, `{"_id":"ds-1","status":"IN_PROGRESS"}`)
+	}))
+	defer srv.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	js := startJetStream(t)
+	n, err := newNotifier(options{KoreURL: srv.URL, BotID: "st-1", ClientID: "cs-1", Secret: "s", Workers: 1, HTTPTimeout: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n.ledger, err = newLedger(ctx, js, "TEST_LEDGER"); err != nil {
+		t.Fatal(err)
+	}
+	w := n.worker()
+	paid := []byte(`{"id":42,"status":"paid","customer":{"name":"Ann","email":"a@x.com"}}`)
+	pending := []byte(`{"id":43,"status":"pending","customer":{"name":"Bob","email":"b@x.com"}}`)
+	steps := []struct {
+		name      string
+		event     []byte
+		d         delivery
+		wantCalls int
+	}{
+		{"first delivery is sent", paid, delivery{key: "seq-1"}, 1},
+		{"redelivery of a recorded event is not", paid, delivery{key: "seq-1", redelivered: true}, 1},
+		{"redelivery of an unrecorded event is", paid, delivery{key: "seq-2", redelivered: true}, 2},
+		{"pending order", pending, delivery{key: "seq-3"}, 2},
+	}
+	for _, s := range steps {
+		if err := process(ctx, s.event, s.d, w); err != nil {
+			t.Fatalf("%s: %v", s.name, err)
+		}
+		if calls != s.wantCalls {
+			t.Fatalf("%s: %d calls, want %d", s.name, calls, s.wantCalls)
+		}
+	}
+	for key, want := range map[string]bool{"seq-1": true, "seq-2": true, "seq-3": false} {
+		if got, err := n.ledger.seen(ctx, key); err != nil || got != want {
+			t.Errorf("seen(%s) = %v, %v; want %v", key, got, err, want)
+		}
+	}
+}
+
+// startJetStream starts an embedded NATS server with JetStream for the
+// test and returns a JetStream context on it.
+func startJetStream(t *testing.T) jetstream.JetStream {
+	t.Helper()
+	s, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: -1, JetStream: true, StoreDir: t.TempDir(), NoLog: true, NoSigs: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	go s.Start()
+	if !s.ReadyForConnections(10 * time.Second) {
+		t.Fatal("NATS server not ready")
+	}
+	t.Cleanup(s.Shutdown)
+	nc, err := nats.Connect(s.ClientURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(nc.Close)
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return js
 }
