@@ -46,7 +46,7 @@ const (
 	DefaultMaxAge          = 7 * 24 * time.Hour
 	DefaultAckWait         = 30 * time.Second
 	DefaultMaxDeliver      = 10
-	DefaultMaxAckPending   = 1024
+	DefaultMaxAckPending   = 512
 	DefaultDrainTimeout    = 15 * time.Second
 )
 

@@ -157,7 +157,7 @@ func (c *Config) applyDefaults() {
 	setDefault(&c.NATS.Stream, "KORELAY")
 	setDefault(&c.NATS.AckWait, 30*time.Second)
 	setDefault(&c.NATS.MaxDeliver, 10)
-	setDefault(&c.NATS.MaxAckPending, 1024)
+	setDefault(&c.NATS.MaxAckPending, 512)
 	setDefault(&c.NATS.Replicas, 1)
 	setDefault(&c.HTTP.Listen, "127.0.0.1:8080")
 	setDefault(&c.HTTP.MaxBody, 1<<20)

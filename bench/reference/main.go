@@ -88,7 +88,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.Consumer, "consumer", "reference", "durable pull consumer name")
 	fs.IntVar(&o.Workers, "workers", 32, "workers, each with at most one Kore call in flight")
 	fs.IntVar(&o.Batch, "batch", 512, "messages per pull request")
-	fs.IntVar(&o.MaxAckPend, "max-ack-pending", 1024, "the consumer's MaxAckPending")
+	fs.IntVar(&o.MaxAckPend, "max-ack-pending", 512, "the consumer's MaxAckPending (korelay's default)")
 	fs.StringVar(&o.Ledger, "ledger", "", "also keep an idempotency ledger in this KV `bucket`, as korelay does: one entry per notification, awaited before the ack")
 	fs.StringVar(&o.Ready, "ready", "", "create this file once consuming")
 	fs.StringVar(&o.CPUProfile, "cpuprofile", "", "write a CPU profile to this `file` until the reference stops")
