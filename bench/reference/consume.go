@@ -132,6 +132,19 @@ func waitDrained(wg *sync.WaitGroup, cancel context.CancelFunc, limit time.Durat
 // work handles messages until jobs is closed.
 func work(ctx context.Context, jobs <-chan jetstream.Msg, n *notifier, log *slog.Logger) {
 	w := n.worker()
+	if n.ledger != nil {
+		pending := make(chan pendingAck, ackQueue)
+		acked := make(chan struct{})
+		go func() {
+			defer close(acked)
+			ackRecorded(ctx, pending, log)
+		}()
+		w.pending = pending
+		defer func() {
+			close(pending)
+			<-acked
+		}()
+	}
 	for m := range jobs {
 		handle(ctx, m, w, log)
 	}

@@ -57,8 +57,10 @@ func handle(ctx context.Context, m jetstream.Msg, w *worker, log *slog.Logger) {
 		}
 		d = delivery{key: "seq-" + strconv.FormatUint(md.Sequence.Stream, 10), redelivered: md.NumDelivered > 1}
 	}
-	err := process(ctx, m.Data(), d, w)
+	f, err := process(ctx, m.Data(), d, w)
 	switch {
+	case err == nil && f != nil:
+		w.pending <- pendingAck{m: m, f: f} // acked once the ledger has it
 	case err == nil:
 		_ = m.Ack()
 	case errors.Is(err, errBadEvent), errors.Is(err, errPermanent):
@@ -77,30 +79,30 @@ type delivery struct {
 }
 
 // process decodes, filters and notifies one event. With a ledger, an event
-// delivered before is looked up first, and a notification is recorded
-// before process returns.
-func process(ctx context.Context, data []byte, d delivery, w *worker) error {
+// delivered before is looked up first, and a notification's entry is
+// published: the event may be acked once the returned future resolves.
+func process(ctx context.Context, data []byte, d delivery, w *worker) (jetstream.PubAckFuture, error) {
 	o, err := decode(data)
 	if err != nil || o.Status != "paid" {
-		return err
+		return nil, err
 	}
 	text, err := o.text()
 	if err != nil {
-		return err
+		return nil, err
 	}
 	l := w.n.ledger
 	if l == nil {
-		return w.notify(ctx, o.Customer.Email, text)
+		return nil, w.notify(ctx, o.Customer.Email, text)
 	}
 	if d.redelivered {
 		if seen, err := l.seen(ctx, d.key); err != nil || seen {
-			return err
+			return nil, err
 		}
 	}
 	if err := w.notify(ctx, o.Customer.Email, text); err != nil {
-		return err
+		return nil, err
 	}
-	return l.record(ctx, d.key)
+	return l.record(d.key)
 }
 
 // retry asks for redelivery after an exponential backoff, or gives the

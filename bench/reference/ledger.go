@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strconv"
 	"time"
 
@@ -16,9 +17,11 @@ const ledgerTTL = 30 * 24 * time.Hour
 
 // ledger is the reference's optional idempotency ledger, kept the way
 // korelay keeps its own: a KV bucket with one entry per notification,
-// published after Kore accepts the call and awaited before the event is
-// acked, and read only for an event delivered before. It lets the harness
-// tell the ledger's own cost from the rest of korelay's.
+// published once Kore accepts the call and read only for an event
+// delivered before. The event is acked when the server has stored the
+// entry, by the worker's acker: the worker itself goes on to its next
+// event at once. It lets the harness tell the ledger's own cost from the
+// rest of korelay's.
 type ledger struct {
 	js     jetstream.JetStream
 	kv     jetstream.KeyValue
@@ -52,20 +55,40 @@ func (l *ledger) seen(ctx context.Context, key string) (bool, error) {
 	}
 }
 
-// record stores key and waits until the server has it. The publish goes
-// out with the other workers' in one write of the connection.
-func (l *ledger) record(ctx context.Context, key string) error {
+// record publishes key's entry; the future says when the server has it.
+// The publish goes out with the other workers' in one write of the
+// connection.
+func (l *ledger) record(key string) (jetstream.PubAckFuture, error) {
 	expires := strconv.AppendInt(nil, time.Now().Add(ledgerTTL).UnixNano(), 10)
 	f, err := l.js.PublishAsync(l.prefix+key, expires)
 	if err != nil {
-		return fmt.Errorf("ledger put %s: %w", key, err)
+		return nil, fmt.Errorf("ledger put %s: %w", key, err)
 	}
-	select {
-	case <-f.Ok():
-		return nil
-	case err := <-f.Err():
-		return fmt.Errorf("ledger put %s: %w", key, err)
-	case <-ctx.Done():
-		return fmt.Errorf("ledger put %s: %w", key, ctx.Err())
+	return f, nil
+}
+
+// pendingAck is an event whose ledger entry is on its way to the server.
+type pendingAck struct {
+	m jetstream.Msg
+	f jetstream.PubAckFuture
+}
+
+// ackQueue bounds a worker's events awaiting their ledger entry.
+const ackQueue = 256
+
+// ackRecorded acks each event once the server has stored its ledger
+// entry, in the order they come; an entry the server refuses sends the
+// event back for redelivery. It returns when pending is closed and
+// drained, or ctx ends (what is left is redelivered).
+func ackRecorded(ctx context.Context, pending <-chan pendingAck, log *slog.Logger) {
+	for p := range pending {
+		select {
+		case <-p.f.Ok():
+			_ = p.m.Ack()
+		case err := <-p.f.Err():
+			retry(p.m, fmt.Errorf("ledger put: %w", err), log)
+		case <-ctx.Done():
+			return
+		}
 	}
 }

@@ -10,10 +10,11 @@
 // fixed pool of workers, acking each event after a 2xx (or at once when it
 // does not match). Failures are redelivered with backoff (429, 5xx,
 // network) or terminated (other 4xx, undecodable events). With -ledger it
-// also records each notification in a KV bucket, published after Kore
-// accepts and awaited before the ack, and looks an event up before sending
-// it again after a redelivery, as korelay's ledger does: the harness's
-// -ref-ledger uses it to tell the ledger's own cost from korelay's.
+// also records each notification in a KV bucket once Kore accepts it and
+// acks the event when the server has stored the entry (the worker moves on
+// meanwhile), and looks an event up before sending it again after a
+// redelivery, as korelay's ledger does: the harness's -ref-ledger uses it
+// to tell the ledger's own cost from korelay's.
 //
 // Usage (the harness passes every flag):
 //
@@ -89,7 +90,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.IntVar(&o.Workers, "workers", 32, "workers, each with at most one Kore call in flight")
 	fs.IntVar(&o.Batch, "batch", 512, "messages per pull request")
 	fs.IntVar(&o.MaxAckPend, "max-ack-pending", 512, "the consumer's MaxAckPending (korelay's default)")
-	fs.StringVar(&o.Ledger, "ledger", "", "also keep an idempotency ledger in this KV `bucket`, as korelay does: one entry per notification, awaited before the ack")
+	fs.StringVar(&o.Ledger, "ledger", "", "also keep an idempotency ledger in this KV `bucket`, as korelay does: one entry per notification, stored before the event is acked")
 	fs.StringVar(&o.Ready, "ready", "", "create this file once consuming")
 	fs.StringVar(&o.CPUProfile, "cpuprofile", "", "write a CPU profile to this `file` until the reference stops")
 	fs.DurationVar(&o.HTTPTimeout, "http-timeout", 10*time.Second, "timeout of one Kore call")

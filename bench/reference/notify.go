@@ -60,11 +60,13 @@ func mint(clientID, secret string, now time.Time) (string, error) {
 	return s, nil
 }
 
-// worker is one worker's reusable request buffer.
+// worker is one worker's reusable request buffer and, with a ledger, the
+// queue of its events awaiting their entry.
 type worker struct {
-	n   *notifier
-	buf bytes.Buffer
-	enc *json.Encoder
+	n       *notifier
+	buf     bytes.Buffer
+	enc     *json.Encoder
+	pending chan<- pendingAck
 }
 
 func (n *notifier) worker() *worker {

@@ -45,7 +45,7 @@ func TestProcess(t *testing.T) {
 		{"paid without e-mail", `{"id":7,"status":"paid","customer":{"name":"Cy"}}`, errBadEvent},
 	}
 	for _, c := range cases {
-		if err := process(context.Background(), []byte(c.event), delivery{}, w); !errors.Is(err, c.wantErr) {
+		if _, err := process(context.Background(), []byte(c.event), delivery{}, w); !errors.Is(err, c.wantErr) {
 			t.Errorf("%s: err = %v, want %v", c.name, err, c.wantErr)
 		}
 	}
@@ -75,9 +75,9 @@ func TestNotifyErrors(t *testing.T) {
 	}
 }
 
-// TestLedger checks the optional ledger: a sent notification is recorded,
-// a redelivered event found in it is acked without a call, one not found is
-// sent and recorded, and a non-matching event records nothing.
+// TestLedger checks the optional ledger: a sent notification's entry is
+// published, a redelivered event found in it is acked without a call, one
+// not found is sent and recorded, and a non-matching event records nothing.
 func TestLedger(t *testing.T) {
 	calls := 0
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
@@ -110,8 +110,16 @@ func TestLedger(t *testing.T) {
 		{"pending order", pending, delivery{key: "seq-3"}, 2},
 	}
 	for _, s := range steps {
-		if err := process(ctx, s.event, s.d, w); err != nil {
+		f, err := process(ctx, s.event, s.d, w)
+		if err != nil {
 			t.Fatalf("%s: %v", s.name, err)
+		}
+		if f != nil {
+			select {
+			case <-f.Ok():
+			case err := <-f.Err():
+				t.Fatalf("%s: ledger put: %v", s.name, err)
+			}
 		}
 		if calls != s.wantCalls {
 			t.Fatalf("%s: %d calls, want %d", s.name, calls, s.wantCalls)
