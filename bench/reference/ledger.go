@@ -79,7 +79,8 @@ const ackQueue = 256
 // ackRecorded acks each event once the server has stored its ledger
 // entry, in the order they come; an entry the server refuses sends the
 // event back for redelivery. It returns when pending is closed and
-// drained, or ctx ends (what is left is redelivered).
+// drained; once ctx ends it acks nothing more (those events are
+// redelivered) but still takes what the worker hands it until then.
 func ackRecorded(ctx context.Context, pending <-chan pendingAck, log *slog.Logger) {
 	for p := range pending {
 		select {
@@ -88,7 +89,9 @@ func ackRecorded(ctx context.Context, pending <-chan pendingAck, log *slog.Logge
 		case err := <-p.f.Err():
 			retry(p.m, fmt.Errorf("ledger put: %w", err), log)
 		case <-ctx.Done():
-			return
+			for range pending { // the worker must not block on a full queue
+			}
+			return // unacked: redelivered
 		}
 	}
 }

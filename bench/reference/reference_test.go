@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"testing"
@@ -156,3 +157,37 @@ func startJetStream(t *testing.T) jetstream.JetStream {
 	}
 	return js
 }
+
+// TestAckRecordedAfterCancel checks that an acker whose context ended
+// still takes every event its worker hands it, acking none, so a stop
+// past the drain limit cannot leave the worker blocked on its queue.
+func TestAckRecordedAfterCancel(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	pending := make(chan pendingAck) // unbuffered: each hand-off needs the acker
+	returned := make(chan struct{})
+	go func() {
+		defer close(returned)
+		ackRecorded(ctx, pending, slog.New(slog.DiscardHandler))
+	}()
+	for i := range 3 {
+		select {
+		case pending <- pendingAck{f: unanswered{}}: // m is never touched: nothing is acked
+		case <-time.After(5 * time.Second):
+			t.Fatalf("event %d: the acker stopped taking events once its context ended", i)
+		}
+	}
+	close(pending)
+	select {
+	case <-returned:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the acker did not return once its queue was closed")
+	}
+}
+
+// unanswered is a ledger write the server never answers.
+type unanswered struct{}
+
+func (unanswered) Ok() <-chan *jetstream.PubAck { return nil }
+func (unanswered) Err() <-chan error            { return nil }
+func (unanswered) Msg() *nats.Msg               { return nil }
