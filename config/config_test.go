@@ -32,6 +32,7 @@ func TestParseDefaults(t *testing.T) {
 		{"listen", cfg.NATS.Listen, "127.0.0.1:4222"},
 		{"data_dir", cfg.NATS.DataDir, "/etc/korelay/data"},
 		{"stream", cfg.NATS.Stream, "KORELAY"},
+		{"max_ack_pending", cfg.NATS.MaxAckPending, 512},
 		{"jetstream", cfg.NATS.UseJetStream(), true},
 		{"http", cfg.HTTP.Listen, "127.0.0.1:8080"},
 		{"max_body", cfg.HTTP.MaxBody, Size(1 << 20)},

@@ -37,7 +37,7 @@ func newCallDeadlines(timeout time.Duration) *callDeadlines {
 // when the call is done.
 func (d *callDeadlines) context(parent context.Context, now time.Time) (context.Context, context.CancelFunc) {
 	if !shareable(parent) {
-		return context.WithTimeoutCause(parent, d.timeout, errRequestTimeout)
+		return d.own(parent)
 	}
 	end := now.Add(d.timeout)
 	d.mu.Lock()
@@ -50,12 +50,18 @@ func (d *callDeadlines) context(parent context.Context, now time.Time) (context.
 		// Another parent's shared context is current: this call gets one
 		// of its own, so that calls alternating between parents never
 		// leave a shared context (and its timer) per call behind.
-		return context.WithTimeoutCause(parent, d.timeout, errRequestTimeout)
+		return d.own(parent)
 	}
 	d.end = end.Add(d.grain)
 	d.shared, d.cancel = context.WithDeadlineCause(parent, d.end, errRequestTimeout)
 	d.parent = parent
 	return d.shared, func() {}
+}
+
+// own returns a context of the call's own on parent, ended by the
+// returned function.
+func (d *callDeadlines) own(parent context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeoutCause(parent, d.timeout, errRequestTimeout)
 }
 
 // shareable reports whether parent can key a shared context: a pointer,
